@@ -1,0 +1,144 @@
+"""Opening the local replica: engine, pragmas, schema upgrade, sessions, device identity."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.store.models import LocalMeta
+from app.store.types import new_id
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations" / "local"
+
+
+class DatabaseProblem(Exception):
+    """The database file cannot be used. ``str()`` is a sentence for a person, not a trace."""
+
+
+@dataclass
+class Database:
+    """An open replica: its engine, a session factory, and where it lives."""
+
+    path: Path
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _set_pragmas(dbapi_connection: sqlite3.Connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # FULL: a scan is on disk before its verdict is shown, even if power is cut.
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}", future=True)
+    event.listen(engine, "connect", _set_pragmas)
+    return engine
+
+
+def open_database(path: str | Path, *, upgrade: bool = True) -> Database:
+    """Open (creating if needed) and upgrade the replica at ``path``.
+
+    Raises DatabaseProblem with a readable message for a corrupt, locked, unwritable or
+    not-a-database file.
+    """
+    path = Path(path).expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseProblem(f"Cannot create the folder for the database {path.parent}: {exc.strerror}.") from exc
+    engine = make_engine(path)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA quick_check").fetchall()
+        if upgrade:
+            upgrade_schema(engine)
+    except (OperationalError, DatabaseError) as exc:
+        engine.dispose()
+        raise DatabaseProblem(_explain(path, exc)) from exc
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    return Database(path=path, engine=engine, sessions=sessions)
+
+
+def _explain(path: Path, exc: Exception) -> str:
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "locked" in text or "busy" in text:
+        return f"The database {path} is in use by another Showdesk window or program. Close it and try again."
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return (
+            f"The database {path} is damaged and cannot be read. Keep the file for support, "
+            "and start with a fresh database (or restore a copy)."
+        )
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return f"Showdesk cannot write to {path}. Check that the disk is not full or read-only."
+    if "disk" in text and "full" in text:
+        return f"The disk holding {path} is full. Free some space; nothing has been lost."
+    return f"The database {path} cannot be opened ({text})."
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision. Never drops queued changes."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+# --- local meta ---------------------------------------------------------------------------
+
+
+def get_meta(session: Session, key: str, default: str | None = None) -> str | None:
+    row = session.get(LocalMeta, key)
+    return row.value if row is not None else default
+
+
+def set_meta(session: Session, key: str, value: str) -> None:
+    row = session.get(LocalMeta, key)
+    if row is None:
+        session.add(LocalMeta(key=key, value=value))
+    else:
+        row.value = value
+
+
+def device_id(session: Session) -> str:
+    """This installation's device id, created on first use."""
+    value = get_meta(session, "device_id")
+    if value is None:
+        value = new_id()
+        set_meta(session, "device_id", value)
+        session.flush()
+    return value
+
+
+def current_event_id(session: Session) -> str | None:
+    """The event this installation works on: the configured one, else the only/first one."""
+    value = get_meta(session, "event_id")
+    if value:
+        return value
+    from app.store.models import Event
+
+    return session.scalars(select(Event.id).order_by(Event.starts_at).limit(1)).first()
