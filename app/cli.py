@@ -1,0 +1,133 @@
+"""The `showdesk` command: no arguments opens the app; subcommands for everything else.
+
+Each subcommand's work lives in the package that owns it; this module only parses arguments
+and dispatches (imports are lazy so `showdesk decode` does not load Qt, and the app does not
+load the benchmarks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+# subcommand -> "module:function"; the function takes the parsed args and returns an exit code.
+HANDLERS = {
+    "app": "app.ui.main:run_app",
+    "demo": "app.store.demo:cli_demo",
+    "decode": "app.scan.decode_cli:cli_decode",
+    "checkin": "app.store.checkin_service:cli_checkin",
+    "ticket-qr": "app.store.ticket_qr:cli_ticket_qr",
+    "sync": "app.sync.cli:cli_sync",
+    "bench scan": "app.scan.bench:cli_bench_scan",
+    "bench lookup": "app.store.bench_lookup:cli_bench_lookup",
+    "bench sync": "app.sync.bench:cli_bench_sync",
+    "bench lineup": "app.domain.bench_lineup:cli_bench_lineup",
+    "doctor": "app.doctor:cli_doctor",
+    "provision": "app.sync.provision:cli_provision",
+    "screenshot": "app.ui.screenshots:cli_screenshot",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="showdesk",
+        description="Offline-first event desk: door check-in, runway lineup, call times.",
+    )
+    parser.add_argument("--db", type=Path, help="database file (default: from settings)")
+    parser.add_argument("--kiosk", action="store_true", help="open fullscreen, locked by PIN")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("demo", help="create a demo database")
+    p.add_argument("--db", type=Path, help="where to write it (default: the app's database)")
+    p.add_argument("--tickets", type=int, default=2000, help="number of tickets (up to 100000)")
+    p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same event)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("decode", help="decode QR codes in images or videos, with timings")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--decoders", default="auto", help="decoder chain, e.g. zxing,zbar")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("checkin", help="one scan, one verdict")
+    p.add_argument("--db", type=Path, required=True)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--code", help="the code's text")
+    src.add_argument("--image", type=Path, help="an image holding the code")
+    p.add_argument("--gate", default="Main")
+    p.add_argument("--direction", choices=("in", "out"), default="in")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("ticket-qr", help="render a ticket's QR code as PNG or SVG")
+    p.add_argument("--db", type=Path, required=True)
+    p.add_argument("ticket", help="ticket number or id")
+    p.add_argument("--out", type=Path, required=True, help="file.png or file.svg")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("sync", help="sync with the configured backend")
+    p.add_argument("--once", action="store_true", help="one push and pull, then exit")
+    p.add_argument("--json", action="store_true")
+
+    bench = sub.add_parser("bench", help="benchmarks (also a kiosk's hardware check)")
+    bench_sub = bench.add_subparsers(dest="bench", required=True)
+    p = bench_sub.add_parser("scan", help="decode camera-like frames")
+    p.add_argument("--frames", type=int, default=180)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", action="store_true")
+    p = bench_sub.add_parser("lookup", help="verdict + durable write; search as you type")
+    p.add_argument("--tickets", type=int, default=100_000)
+    p.add_argument("--scans", type=int, default=2000)
+    p.add_argument("--json", action="store_true")
+    p = bench_sub.add_parser("sync", help="initial and incremental sync against PostgreSQL")
+    p.add_argument("--tickets", type=int, default=100_000)
+    p.add_argument("--json", action="store_true")
+    p = bench_sub.add_parser("lineup", help="reorder + quick-change recomputation")
+    p.add_argument("--looks", type=int, default=200)
+    p.add_argument("--moves", type=int, default=2000)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("doctor", help="check camera, decoders, database, backend")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("provision", help="set up a kiosk from a provisioning code")
+    p.add_argument("code", nargs="?", help="provisioning code text (or --image)")
+    p.add_argument("--image", type=Path)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("screenshot", help="save screenshots of the real windows (README)")
+    p.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    return parser
+
+
+def _handler(name: str):
+    module_name, func = HANDLERS[name].split(":")
+    return getattr(importlib.import_module(module_name), func)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "app"
+    if command == "bench":
+        command = f"bench {args.bench}"
+    try:
+        return int(_handler(command)(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # last resort: a sentence, not a traceback
+        from app.errors import explain
+
+        message = explain(exc)
+        if getattr(args, "json", False):
+            print(json.dumps({"error": message}))
+        else:
+            print(f"showdesk: {message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

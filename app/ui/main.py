@@ -1,0 +1,89 @@
+"""Starting the app: settings, database (demo on first start), the main window."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from app.config import Config, is_default_setup, load_config
+from app.store.db import DatabaseProblem, current_event_id, device_id, open_database
+from app.ui.context import AppContext
+from app.ui.qt import QApplication, QMainWindow, QMessageBox, QTabWidget
+
+
+class MainWindow(QMainWindow):
+    """Tabs: Door, Lineup, Call times, Sync; a sync indicator on every screen."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        from app.ui.calltimes import CallTimesTab
+        from app.ui.door import DoorTab
+        from app.ui.lineup import LineupTab
+        from app.ui.sync_panel import SyncIndicator, SyncTab
+
+        self.ctx = ctx
+        self.setWindowTitle("Showdesk")
+        self.tabs = QTabWidget()
+        self.door = DoorTab(ctx)
+        self.lineup = LineupTab(ctx)
+        self.calltimes = CallTimesTab(ctx)
+        self.sync = SyncTab(ctx)
+        self.tabs.addTab(self.door, "&Door")
+        self.tabs.addTab(self.lineup, "&Lineup")
+        self.tabs.addTab(self.calltimes, "&Call times")
+        self.tabs.addTab(self.sync, "S&ync")
+        self.setCentralWidget(self.tabs)
+        self.sync_indicator = SyncIndicator(ctx)
+        self.statusBar().addPermanentWidget(self.sync_indicator, 1)
+        self.resize(1280, 800)
+
+
+def open_context(config: Config) -> AppContext:
+    """Open the database (seeding the demo event when nothing is configured)."""
+    db = open_database(config.db)
+    with db.session() as session:
+        event_id = config.event_id or current_event_id(session)
+    if event_id is None:
+        if not is_default_setup(config) and config.backend != "none":
+            raise DatabaseProblem(
+                f"The database {config.db} has no event yet. Run 'showdesk sync --once' "
+                "with the network connected, or 'showdesk demo' to try the demo event."
+            )
+        from app.store.demo import seed_demo
+
+        seed_demo(db)
+        with db.session() as session:
+            event_id = current_event_id(session)
+    with db.session() as session:
+        dev = device_id(session)
+    return AppContext(config=config, db=db, event_id=event_id, device_id=dev)
+
+
+def run_app(args: argparse.Namespace | None = None) -> int:
+    config = load_config()
+    if args is not None and getattr(args, "db", None):
+        config.db = args.db
+    if args is not None and getattr(args, "kiosk", False):
+        config.kiosk = True
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("Showdesk")
+    try:
+        ctx = open_context(config)
+    except DatabaseProblem as exc:
+        QMessageBox.critical(None, "Showdesk cannot open its database", str(exc))
+        return 2
+    window = MainWindow(ctx)
+    for problem in config.problems:
+        window.statusBar().showMessage(problem, 15000)
+    if config.kiosk:
+        window.door.enter_kiosk_mode(window)
+    else:
+        window.show()
+    code = app.exec()
+    for service in ctx.services:
+        service.stop()
+    from app.ui import tasks
+
+    tasks.shutdown(wait=False)
+    ctx.db.close()
+    return code
