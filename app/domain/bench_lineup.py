@@ -1,0 +1,225 @@
+"""`showdesk bench lineup`: reorder + quick-change recomputation on a large show.
+
+Domain part (always): p50/p95/max of a random move (plan the one-row key write, apply it,
+renumber, recompute quick changes and the warnings' words) against a naive baseline in the
+same run (renumber every position as an integer — a write per row — and find quick changes
+with an O(n²) scan of every pair).
+
+UI part (only when Qt is importable; run offscreen): the board's repaint after a drop (model
+move to the view's paint finishing) and the show display's advance (key press to repaint).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import time
+from collections.abc import Callable
+
+from app.domain.lineup import Appearance, Lineup, Segment, ShowSettings
+from app.domain.order_keys import rebalance
+
+FIRST_NAMES = [
+    "Ana", "Bea", "Chloé", "Dara", "Eva", "Femi", "Greta", "Hana", "Ines", "Jun", "Kaia",
+    "Lena", "Mia", "Nora", "Olu", "Pia", "Quinn", "Rosa", "Sade", "Tove", "Uma", "Vera",
+    "Wren", "Xiu", "Yara", "Zoë",
+]  # fmt: skip
+LAST_NAMES = ["Silva", "Okafor", "Berg", "Kim", "Moreau", "Rossi", "Novak", "Sato", "Diaz"]
+DESIGNERS = ["Maison Arlo", "Studio Veda", "Kasimir", "Noor Atelier", "Lumen & Co"]
+GARMENTS = ["coat", "slip dress", "suit", "gown", "knit set", "trench", "jumpsuit", "cape"]
+COLOURS = ["Ivory", "Ink", "Sage", "Rust", "Bone", "Cobalt", "Blush", "Onyx", "Moss"]
+
+
+def synthetic_lineup(
+    looks: int = 200, models: int | None = None, segments: int = 3, seed: int = 1
+) -> Lineup:
+    """A realistic lineup: ``looks`` looks in ``segments`` segments, rotating models, pins."""
+    rng = random.Random(seed)
+    models = models or max(1, looks * 5 // 6)
+    show = ShowSettings(id="show-1", name="Bench show", walk_interval_s=30)
+    seg_keys = rebalance(segments)
+    segs = [
+        Segment(id=f"seg-{i}", name=f"Segment {i + 1}", order_key=k, music_cue=f"Track {i + 1}")
+        for i, k in enumerate(seg_keys)
+    ]
+    model_names = [
+        f"{FIRST_NAMES[i % len(FIRST_NAMES)]} {LAST_NAMES[i // len(FIRST_NAMES) % len(LAST_NAMES)]}"
+        for i in range(models)
+    ]
+    per_seg = [looks // segments + (1 if i < looks % segments else 0) for i in range(segments)]
+    apps: list[Appearance] = []
+    n = 0
+    for seg, count in zip(segs, per_seg, strict=True):
+        for key in rebalance(count):
+            m = n % models if rng.random() < 0.8 else rng.randrange(models)
+            apps.append(
+                Appearance(
+                    id=f"app-{n:04d}",
+                    segment_id=seg.id,
+                    look_id=f"look-{n:04d}",
+                    look_title=f"{rng.choice(COLOURS)} {rng.choice(GARMENTS)}",
+                    designer=rng.choice(DESIGNERS),
+                    model_id=f"model-{m:03d}",
+                    model_name=model_names[m],
+                    order_key=key,
+                    is_opening=n == 0,
+                    is_closing=n == looks - 1,
+                )
+            )
+            n += 1
+    return Lineup(show, segs, apps)
+
+
+# --- naive baseline -----------------------------------------------------------------------
+
+
+def naive_move(positions: list[Appearance], from_index: int, to_index: int) -> dict[str, int]:
+    """Integer positions: a move renumbers (writes) every row."""
+    item = positions.pop(from_index)
+    positions.insert(to_index, item)
+    return {a.id: i for i, a in enumerate(positions)}
+
+
+def naive_quick_changes(positions: list[Appearance], show: ShowSettings) -> list[str]:
+    """O(n²): every pair of looks by the same model with no look of hers between."""
+    out = []
+    n = len(positions)
+    for i in range(n):
+        for j in range(i + 1, n):
+            a, b = positions[i], positions[j]
+            if a.model_id is None or a.model_id != b.model_id:
+                continue
+            if any(positions[k].model_id == a.model_id for k in range(i + 1, j)):
+                continue
+            between = j - i - 1
+            seconds = (j - i) * show.walk_interval_s
+            if between < show.quick_change_min_looks or seconds < show.quick_change_min_seconds:
+                out.append(f"{a.model_name} walks look {i + 1} and look {j + 1}")
+    return out
+
+
+# --- measurement --------------------------------------------------------------------------
+
+
+def _percentiles(samples_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_ms)
+    if not ordered:
+        return {"p50_ms": 0.0, "p95_ms": 0.0, "max_ms": 0.0, "n": 0}
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
+
+    return {
+        "p50_ms": round(statistics.median(ordered), 3),
+        "p95_ms": round(pct(0.95), 3),
+        "max_ms": round(ordered[-1], 3),
+        "n": len(ordered),
+    }
+
+
+def bench_domain(looks: int, moves: int, seed: int = 1) -> dict[str, dict]:
+    """Time random moves: fractional keys vs the naive baseline, on the same moves."""
+    lineup = synthetic_lineup(looks, seed=seed)
+    rng = random.Random(seed + 1)
+    plan_moves = [(rng.randrange(1, looks - 1), rng.randrange(1, looks - 1)) for _ in range(moves)]
+
+    samples: list[float] = []
+    rows_written = 0
+    rebalances = 0
+    max_key = 0
+    for frm, to in plan_moves:
+        t0 = time.perf_counter()
+        moved = lineup.at(frm)
+        plan = lineup.move(moved.id, to)
+        lineup.number_of(moved.id)
+        warnings = [q.message for q in lineup.quick_changes()]
+        samples.append((time.perf_counter() - t0) * 1000)
+        rows_written += len(plan.writes)
+        rebalances += plan.rebalanced
+        max_key = max([max_key, *(len(k) for _, k in plan.writes.values())])
+    del warnings
+
+    baseline = synthetic_lineup(looks, seed=seed)
+    positions = baseline.order
+    base_samples: list[float] = []
+    base_rows = 0
+    for frm, to in plan_moves:
+        t0 = time.perf_counter()
+        written = naive_move(positions, frm, to)
+        naive_quick_changes(positions, baseline.show)
+        base_samples.append((time.perf_counter() - t0) * 1000)
+        base_rows += len(written)
+
+    return {
+        "fractional": {
+            **_percentiles(samples),
+            "rows_written_per_move": round(rows_written / max(1, moves), 3),
+            "rebalances": rebalances,
+            "max_key_length": max_key,
+            "quick_changes_at_end": len(lineup.quick_changes()),
+        },
+        "naive_baseline": {
+            **_percentiles(base_samples),
+            "rows_written_per_move": round(base_rows / max(1, moves), 3),
+        },
+    }
+
+
+def _bench_ui(looks: int, moves: int) -> dict[str, dict] | str:
+    """Board repaint after a drop and display advance, offscreen. A sentence if Qt is missing."""
+    try:
+        from app.ui.lineup.bench import bench_board_and_display
+    except ImportError as exc:  # Qt not installed on this machine
+        return f"UI part skipped: Qt is not available ({exc})."
+    return bench_board_and_display(synthetic_lineup(looks), moves=min(moves, 200))
+
+
+def _row(name: str, stats: dict, target: str) -> str:
+    return (
+        f"{name:<34} {stats['p50_ms']:>8.3f} {stats['p95_ms']:>8.3f} "
+        f"{stats['max_ms']:>8.3f} {stats['n']:>6}  {target}"
+    )
+
+
+def run(looks: int = 200, moves: int = 2000, ui: bool = True) -> dict:
+    result: dict = {"looks": looks, "moves": moves, "domain": bench_domain(looks, moves)}
+    if ui:
+        result["ui"] = _bench_ui(looks, moves)
+    return result
+
+
+def format_table(result: dict) -> str:
+    d = result["domain"]
+    lines = [
+        f"Lineup benchmark: {result['looks']} looks, {result['moves']} random moves",
+        f"{'measure':<34} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'n':>6}  target",
+        _row("move + quick changes (fractional)", d["fractional"], "p95 <= 5 ms"),
+        _row("baseline: renumber + O(n^2) scan", d["naive_baseline"], "(comparison)"),
+    ]
+    ui = result.get("ui")
+    if isinstance(ui, dict):
+        if "board_repaint" in ui:
+            lines.append(_row("board repaint after a drop", ui["board_repaint"], "<= 16 ms"))
+        if "display_advance" in ui:
+            lines.append(_row("show display: key to repaint", ui["display_advance"], "<= 50 ms"))
+    elif isinstance(ui, str):
+        lines.append(ui)
+    f, b = d["fractional"], d["naive_baseline"]
+    lines.append(
+        f"rows written per move: {f['rows_written_per_move']} (baseline {b['rows_written_per_move']}); "
+        f"rebalances: {f['rebalances']}; longest key written: {f['max_key_length']} chars; "
+        f"quick changes at the end: {f['quick_changes_at_end']}"
+    )
+    return "\n".join(lines)
+
+
+def cli_bench_lineup(args, printer: Callable[[str], None] = print) -> int:
+    looks = max(4, int(getattr(args, "looks", 200) or 200))
+    moves = max(1, int(getattr(args, "moves", 2000) or 2000))
+    result = run(looks, moves)
+    if getattr(args, "json", False):
+        printer(json.dumps(result))
+    else:
+        printer(format_table(result))
+    return 0
