@@ -8,6 +8,7 @@ from PySide6.QtCore import (  # noqa: F401
     QElapsedTimer,
     QEvent,
     QItemSelectionModel,
+    QMarginsF,
     QMimeData,
     QModelIndex,
     QObject,
@@ -39,9 +40,12 @@ from PySide6.QtGui import (  # noqa: F401
     QImage,
     QKeyEvent,
     QKeySequence,
+    QPageLayout,
+    QPageSize,
     QPainter,
     QPainterPath,
     QPalette,
+    QPdfWriter,
     QPen,
     QPixmap,
     QPolygonF,
@@ -49,6 +53,7 @@ from PySide6.QtGui import (  # noqa: F401
     QShortcut,
     QTextDocument,
 )
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter  # noqa: F401
 from PySide6.QtWidgets import (  # noqa: F401
     QAbstractItemView,
     QApplication,
