@@ -1,0 +1,409 @@
+"""Where the sync engine sends and fetches changes: Supabase over HTTPS, or Postgres directly.
+
+Both call the same SQL functions (``sync_pull``, ``sync_push``, ``register_device``) under the
+same role and JWT claims, so the same Row Level Security applies whichever way a kiosk talks.
+Every failure is raised as :class:`SyncError` whose ``transient`` flag tells the engine whether
+to retry later (network, overload, expired session) or to set the mutation aside (bad data,
+refused by policy).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+
+PUSH_TIMEOUT_SECONDS = 20.0
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+class SyncError(Exception):
+    """A failed call to the backend. ``str()`` is a sentence; ``transient`` says retry later."""
+
+    def __init__(self, message: str, *, transient: bool, code: str | None = None) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.code = code
+
+
+@dataclass
+class PullPage:
+    changes: list[dict[str, Any]]
+    cursor: str
+    has_more: bool
+    reset: bool = False
+    server_time: datetime | None = None
+
+
+@dataclass
+class PushResult:
+    mutation_id: str
+    status: str  # applied / duplicate / conflict / rejected
+    version: int | None = None
+    reason: str | None = None
+    server_row: dict[str, Any] | None = None
+
+
+@dataclass
+class ProbeResult:
+    reachable: bool
+    server_time: datetime | None = None
+    error: str | None = None
+
+
+class Backend(Protocol):
+    name: str
+
+    def pull(self, event_id: str, cursor: str, limit: int) -> PullPage: ...
+
+    def push(self, device_id: str, mutations: list[dict[str, Any]]) -> list[PushResult]: ...
+
+    def probe(self) -> ProbeResult: ...
+
+    def register_device(self, name: str, gate: str) -> str: ...
+
+    def close(self) -> None: ...
+
+
+# --- error classification -------------------------------------------------------------------
+
+_TRANSIENT_SQLSTATES = {"40001", "40P01", "57P01", "57P02", "57P03", "53300", "53400", "08000"}
+_TRANSIENT_HTTP = {"408", "425", "429", "500", "502", "503", "504", "520", "521", "522", "524"}
+# PostgREST: JWT expired / invalid auth header — solved by signing in again, so retry later.
+_AUTH_PGRST = {"PGRST301", "PGRST302", "PGRST303"}
+_PERMANENT_SQLSTATE_CLASSES = ("22", "23", "42", "P0")
+
+
+def classify(code: str | None, message: str = "") -> bool:
+    """True when a failure with this SQLSTATE / PostgREST / HTTP ``code`` is worth retrying.
+
+    Unknown failures count as transient: holding a change back costs a retry, dropping it
+    would lose a scan.
+    """
+    if not code:
+        text = message.lower()
+        return not any(w in text for w in ("invalid input", "violates", "permission denied"))
+    code = str(code).strip().upper()
+    if code in _TRANSIENT_SQLSTATES or code.startswith("08") or code.startswith("53"):
+        return True
+    if code in _TRANSIENT_HTTP or (code.isdigit() and len(code) == 3 and code.startswith("5")):
+        return True
+    if code in _AUTH_PGRST or code == "401":
+        return True
+    if code == "42501":  # insufficient privilege / row level security
+        return False
+    if code.startswith(_PERMANENT_SQLSTATE_CLASSES):
+        return False
+    if code.startswith("PGRST"):
+        # PGRST0xx: connection to the database; PGRST1xx: bad request; PGRST2xx: schema.
+        return code.startswith("PGRST0")
+    if code.isdigit() and len(code) == 3 and code.startswith("4"):
+        return False
+    return True
+
+
+def _push_results(data: Any) -> list[PushResult]:
+    if isinstance(data, str):
+        data = json.loads(data)
+    results = (data or {}).get("results") or []
+    return [
+        PushResult(
+            mutation_id=str(r["mutation_id"]),
+            status=str(r["status"]),
+            version=r.get("version"),
+            reason=r.get("reason"),
+            server_row=r.get("server_row"),
+        )
+        for r in results
+    ]
+
+
+def _pull_page(data: Any) -> PullPage:
+    if isinstance(data, str):
+        data = json.loads(data)
+    if not isinstance(data, dict):
+        raise SyncError("The server sent an answer Showdesk does not understand.", transient=True)
+    server_time = None
+    if data.get("server_time"):
+        from app.store.types import parse_utc
+
+        server_time = parse_utc(str(data["server_time"]))
+    return PullPage(
+        changes=list(data.get("changes") or []),
+        cursor=data.get("cursor") or "",
+        has_more=bool(data.get("has_more")),
+        reset=bool(data.get("reset")),
+        server_time=server_time,
+    )
+
+
+# --- direct PostgreSQL --------------------------------------------------------------------
+
+
+class PostgresBackend:
+    """A direct connection that behaves like PostgREST: ``SET LOCAL ROLE`` plus JWT claims.
+
+    One connection, reopened after any failure; every call is one transaction.
+    """
+
+    name = "postgres"
+
+    def __init__(self, dsn: str, role: str = "authenticated", claims: dict | None = None,
+                 *, timeout: float = PUSH_TIMEOUT_SECONDS) -> None:
+        self.dsn = dsn
+        self.role = role
+        self.claims = dict(claims or {})
+        self.claims.setdefault("role", role)
+        self.timeout = timeout
+        self._conn = None
+        self._lock = threading.Lock()
+
+    def _connect(self):
+        import psycopg
+
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(
+                self.dsn,
+                connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                options=f"-c statement_timeout={int(self.timeout * 1000)}",
+                # TCP keepalives: a cut cable is noticed instead of hanging forever.
+                keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=2,
+            )
+        return self._conn
+
+    def _call(self, sql: str, params: tuple) -> Any:
+        import psycopg
+        from psycopg import sql as pgsql
+
+        with self._lock:
+            try:
+                conn = self._connect()
+                with conn.transaction(), conn.cursor() as cur:
+                    cur.execute(pgsql.SQL("SET LOCAL ROLE {}").format(pgsql.Identifier(self.role)))
+                    cur.execute("select set_config('request.jwt.claims', %s, true)",
+                                (json.dumps(self.claims),))
+                    cur.execute(sql, params)
+                    row = cur.fetchone()
+                return row[0] if row else None
+            except psycopg.Error as exc:
+                self._drop_if_broken()
+                code = getattr(exc, "sqlstate", None)
+                if isinstance(exc, psycopg.OperationalError) and code is None:
+                    raise SyncError("Cannot reach the sync server.", transient=True) from exc
+                raise SyncError(_pg_message(exc), transient=classify(code, str(exc)),
+                                code=code) from exc
+            except OSError as exc:
+                self._drop_if_broken()
+                raise SyncError("Cannot reach the sync server.", transient=True) from exc
+
+    def _drop_if_broken(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken socket may fail any way
+                pass
+
+    def pull(self, event_id: str, cursor: str, limit: int) -> PullPage:
+        data = self._call("select sync_pull(%s::uuid, %s, %s)", (event_id, cursor or "", limit))
+        return _pull_page(data)
+
+    def push(self, device_id: str, mutations: list[dict[str, Any]]) -> list[PushResult]:
+        from psycopg.types.json import Jsonb
+
+        data = self._call("select sync_push(%s::uuid, %s)", (device_id, Jsonb(mutations)))
+        return _push_results(data)
+
+    def register_device(self, name: str, gate: str) -> str:
+        data = self._call("select register_device(%s, %s)", (name, gate))
+        if isinstance(data, str):
+            data = json.loads(data)
+        return str(data["device_id"])
+
+    def probe(self) -> ProbeResult:
+        try:
+            value = self._call("select now()", ())
+        except SyncError as exc:
+            return ProbeResult(False, error=str(exc))
+        return ProbeResult(True, server_time=value.astimezone(UTC))
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop_if_broken()
+
+
+def _pg_message(exc: Exception) -> str:
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) or str(exc).splitlines()[0]
+    return f"The server refused the change: {primary}"
+
+
+# --- Supabase over HTTPS ------------------------------------------------------------------
+
+
+@dataclass
+class _Session:
+    access_token: str
+    refresh_token: str
+    expires_at: float
+
+
+class SupabaseBackend:
+    """supabase-py: Auth (email + password) for the session, PostgREST RPC for the calls.
+
+    The session is refreshed a minute before it expires, and again when the server says the
+    token expired mid-sync; the call is then repeated once.
+    """
+
+    name = "supabase"
+
+    def __init__(self, url: str, anon_key: str, email: str | None, password: str | None,
+                 *, timeout: float = PUSH_TIMEOUT_SECONDS) -> None:
+        self.url = url.rstrip("/")
+        self.anon_key = anon_key
+        self.email = email
+        self.password = password
+        self.timeout = timeout
+        self._client = None
+        self._session: _Session | None = None
+        self._lock = threading.Lock()
+
+    def _get_client(self):
+        if self._client is None:
+            from supabase import ClientOptions, create_client
+
+            options = ClientOptions(
+                postgrest_client_timeout=self.timeout,
+                postgrest_client_retry=False,  # we retry ourselves, with backoff
+                auto_refresh_token=False,
+                persist_session=False,
+            )
+            try:
+                self._client = create_client(self.url, self.anon_key, options=options)
+            except Exception as exc:  # noqa: BLE001 - bad URL or key: a settings problem
+                raise SyncError(f"The Supabase settings are not usable: {exc}",
+                                transient=False) from exc
+        return self._client
+
+    def _sign_in(self) -> None:
+        client = self._get_client()
+        if not (self.email and self.password):
+            return  # anon key only (reads nothing private, but lets probe work)
+        try:
+            response = client.auth.sign_in_with_password(
+                {"email": self.email, "password": self.password})
+        except Exception as exc:  # noqa: BLE001
+            raise _auth_error(exc) from exc
+        self._remember(response.session)
+
+    def _remember(self, session) -> None:
+        if session is None:
+            raise SyncError("Sign-in to the sync server failed.", transient=True)
+        expires_at = session.expires_at or (time.time() + (session.expires_in or 3600))
+        self._session = _Session(session.access_token, session.refresh_token, float(expires_at))
+
+    def _refresh(self) -> None:
+        client = self._get_client()
+        if self._session is None:
+            self._sign_in()
+            return
+        try:
+            response = client.auth.refresh_session(self._session.refresh_token)
+            self._remember(response.session)
+        except Exception:  # noqa: BLE001 - refresh token gone: sign in from scratch
+            self._session = None
+            self._sign_in()
+
+    def _ensure_session(self) -> None:
+        if self.email and self.password:
+            if self._session is None:
+                self._sign_in()
+            elif self._session.expires_at - time.time() < 60:
+                self._refresh()
+
+    def _rpc(self, name: str, params: dict[str, Any]) -> Any:
+        with self._lock:
+            for attempt in (1, 2):
+                self._ensure_session()
+                try:
+                    return self._get_client().rpc(name, params).execute().data
+                except Exception as exc:  # noqa: BLE001 - classified below
+                    error = _http_error(exc)
+                    if attempt == 1 and error.code in (*_AUTH_PGRST, "401"):
+                        self._refresh()  # expired JWT mid-sync: refresh and go on
+                        continue
+                    raise error from exc
+        raise AssertionError("unreachable")
+
+    def pull(self, event_id: str, cursor: str, limit: int) -> PullPage:
+        return _pull_page(self._rpc("sync_pull", {"p_event_id": event_id,
+                                                  "p_cursor": cursor or "", "p_limit": limit}))
+
+    def push(self, device_id: str, mutations: list[dict[str, Any]]) -> list[PushResult]:
+        return _push_results(self._rpc("sync_push", {"p_device_id": device_id,
+                                                     "p_mutations": mutations}))
+
+    def register_device(self, name: str, gate: str) -> str:
+        data = self._rpc("register_device", {"p_name": name, "p_gate": gate})
+        if isinstance(data, str):
+            data = json.loads(data)
+        return str(data["device_id"])
+
+    def probe(self) -> ProbeResult:
+        """Any HTTP answer from the server means it is reachable; its Date header gives its time."""
+        import httpx
+
+        try:
+            response = httpx.get(f"{self.url}/rest/v1/", headers={"apikey": self.anon_key},
+                                 timeout=CONNECT_TIMEOUT_SECONDS)
+        except httpx.HTTPError as exc:
+            return ProbeResult(False, error=f"Cannot reach the sync server ({type(exc).__name__}).")
+        server_time = None
+        if response.headers.get("date"):
+            try:
+                server_time = parsedate_to_datetime(response.headers["date"]).astimezone(UTC)
+            except (TypeError, ValueError):
+                server_time = None
+        return ProbeResult(response.status_code < 500, server_time=server_time)
+
+    def close(self) -> None:
+        self._client = None
+
+
+def _http_error(exc: Exception) -> SyncError:
+    import httpx
+    from postgrest.exceptions import APIError
+
+    if isinstance(exc, SyncError):
+        return exc
+    if isinstance(exc, httpx.TimeoutException):
+        return SyncError("The sync server did not answer in time.", transient=True, code="timeout")
+    if isinstance(exc, (httpx.TransportError, OSError)):
+        return SyncError("Cannot reach the sync server.", transient=True, code="network")
+    if isinstance(exc, APIError):
+        code = exc.code
+        text = exc.message or ""
+        if code is None and "jwt expired" in text.lower():
+            code = "PGRST303"
+        return SyncError(f"The server refused the request: {text}".strip(),
+                         transient=classify(code, text), code=code)
+    if isinstance(exc, (ValueError, json.JSONDecodeError)):
+        return SyncError("The sync server sent an answer Showdesk does not understand.",
+                         transient=True, code="bad-response")
+    return SyncError(f"Sync failed: {exc}", transient=True)
+
+
+def _auth_error(exc: Exception) -> SyncError:
+    import httpx
+
+    status = getattr(exc, "status", None)
+    if isinstance(exc, (httpx.TransportError, OSError)) or type(exc).__name__ == "AuthRetryableError":
+        return SyncError("Cannot reach the sync server to sign in.", transient=True, code="network")
+    if status in (400, 401, 403, 422):
+        return SyncError("The sync server refused this kiosk's sign-in. Check the e-mail and "
+                         "password in the settings.", transient=True, code=str(status))
+    return SyncError(f"Sign-in to the sync server failed: {exc}", transient=True)

@@ -1,0 +1,457 @@
+"""The sync engine: push the outbox, then pull the server's changes into the replica.
+
+Guarantees (see DESIGN.md "Sync" and research/sync-anchors.md):
+- exactly once: every mutation carries a UUID the server remembers; a crash between the
+  server's commit and our acknowledgement is resolved by pushing again ("duplicate");
+- a refused mutation becomes a dead letter and never blocks the queue behind it;
+- each pulled page is applied together with the new cursor in one SQLite transaction;
+- a pulled row never overwrites a row that still has pending local changes;
+- a full resync (``reset``) keeps the outbox and every row it refers to.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from app.store.db import Database, get_meta, set_meta
+from app.store.models import MODEL_BY_TABLE, REPLICATED_TABLES, OutboxEntry, SyncConflict
+from app.store.serialize import from_wire
+from app.store.types import UTCDateTime, parse_utc, utcnow
+from app.sync.backends import Backend, PullPage, PushResult, SyncError
+from app.sync.status import SyncStatus
+
+log = logging.getLogger(__name__)
+
+PUSH_BATCH = 500
+PULL_LIMIT = 2000
+CLOCK_SKEW_WARN_SECONDS = 120.0
+
+META_CURSOR = "sync.cursor"
+META_LAST_PULL = "sync.last_pull_at"
+META_LAST_PUSH = "sync.last_push_at"
+META_RESYNC = "sync.resync"
+
+# Test hook for the crash-window test: sleep after the server answered a push and before the
+# local acknowledgement commits (a SIGKILL there must still end in exactly-once).
+PAUSE_BEFORE_ACK_ENV = "SHOWDESK_SYNC_PAUSE_BEFORE_ACK"
+
+_TIME = UTCDateTime()
+
+
+@dataclass
+class PushReport:
+    applied: int = 0
+    duplicate: int = 0
+    conflict: int = 0
+    rejected: int = 0
+    batches: int = 0
+
+
+@dataclass
+class PullReport:
+    pages: int = 0
+    upserted: int = 0
+    deleted: int = 0
+    skipped_pending: int = 0
+    resets: int = 0
+    tables: set[str] = field(default_factory=set)
+
+
+@dataclass
+class SyncReport:
+    push: PushReport
+    pull: PullReport
+
+    @property
+    def changed_tables(self) -> set[str]:
+        return set(self.pull.tables)
+
+
+class SyncEngine:
+    """One replica's sync with one backend. Thread-safe: one sync at a time."""
+
+    def __init__(
+        self,
+        db: Database,
+        backend: Backend,
+        event_id: str,
+        device_id: str,
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        push_batch: int = PUSH_BATCH,
+        pull_limit: int = PULL_LIMIT,
+    ) -> None:
+        self.db = db
+        self.backend = backend
+        self.event_id = event_id
+        self.device_id = device_id
+        self.clock = clock
+        self.push_batch = push_batch
+        self.pull_limit = pull_limit
+        self.online: bool | None = None
+        self.last_error: str | None = None
+        self.clock_skew_seconds: float | None = None
+        self._lock = threading.RLock()
+        self._resync_seen: dict[str, set[str]] | None = None
+
+    # --- the whole cycle ------------------------------------------------------------------
+
+    def sync_once(self) -> SyncReport:
+        """Push everything pending, then pull until up to date. Raises SyncError if offline."""
+        with self._lock:
+            try:
+                pushed = self.push()
+                pulled = self.pull()
+            except SyncError as exc:
+                self._record_failure(exc)
+                raise
+            self.online = True
+            self.last_error = None
+            return SyncReport(pushed, pulled)
+
+    def _record_failure(self, exc: SyncError) -> None:
+        self.last_error = str(exc)
+        if exc.transient:
+            self.online = False
+
+    # --- push -----------------------------------------------------------------------------
+
+    def push(self) -> PushReport:
+        report = PushReport()
+        with self._lock:
+            while True:
+                batch = self._next_batch()
+                if not batch:
+                    break
+                report.batches += 1
+                self._push_batch(batch, report)
+            if report.batches:
+                with self.db.session() as session:
+                    set_meta(session, META_LAST_PUSH, _TIME.process_bind_param(self.clock(), None))
+        return report
+
+    def _next_batch(self) -> list[OutboxEntry]:
+        """Pending entries in queue order, at most one per row (the next one waits for the
+        first's new version, so its base version is rebased rather than seen as a conflict)."""
+        with self.db.session() as session:
+            entries = session.scalars(
+                select(OutboxEntry).where(OutboxEntry.state == "pending")
+                .order_by(OutboxEntry.seq).limit(self.push_batch)
+            ).all()
+        batch: list[OutboxEntry] = []
+        rows: set[tuple[str, str]] = set()
+        for entry in entries:
+            key = (entry.table_name, entry.row_id)
+            if key in rows:
+                break
+            rows.add(key)
+            batch.append(entry)
+        return batch
+
+    def _push_batch(self, batch: list[OutboxEntry], report: PushReport) -> None:
+        mutations = [_mutation(entry) for entry in batch]
+        try:
+            results = self.backend.push(self.device_id, mutations)
+        except SyncError as exc:
+            if exc.transient:
+                self._note_attempt(batch, str(exc))
+                raise
+            if len(batch) > 1:
+                # One poisoned mutation made the whole call fail: split to find it, so the
+                # rest go through and only the bad one becomes a dead letter.
+                half = len(batch) // 2
+                self._push_batch(batch[:half], report)
+                self._push_batch(batch[half:], report)
+                return
+            results = [PushResult(batch[0].mutation_id, "rejected", reason=str(exc))]
+        self.online = True
+        pause = os.environ.get(PAUSE_BEFORE_ACK_ENV)
+        if pause:
+            time.sleep(float(pause))
+        self._acknowledge(batch, results, report)
+
+    def _note_attempt(self, batch: list[OutboxEntry], error: str) -> None:
+        with self.db.session() as session:
+            session.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.seq.in_([e.seq for e in batch]))
+                .values(attempts=OutboxEntry.attempts + 1, last_error=error)
+            )
+
+    def _acknowledge(self, batch: list[OutboxEntry], results: list[PushResult],
+                     report: PushReport) -> None:
+        by_id = {r.mutation_id: r for r in results}
+        with self.db.session() as session:
+            for entry in batch:
+                result = by_id.get(entry.mutation_id)
+                if result is None:  # the server skipped it: stays pending, tried again
+                    session.execute(update(OutboxEntry).where(OutboxEntry.seq == entry.seq)
+                                    .values(attempts=OutboxEntry.attempts + 1,
+                                            last_error="No answer from the server yet."))
+                    continue
+                if result.status in ("applied", "duplicate"):
+                    setattr(report, result.status, getattr(report, result.status) + 1)
+                    self._settle(session, entry, result.version)
+                elif result.status == "conflict":
+                    report.conflict += 1
+                    self._record_conflict(session, entry, result)
+                else:
+                    report.rejected += 1
+                    session.execute(update(OutboxEntry).where(OutboxEntry.seq == entry.seq).values(
+                        state="dead", attempts=OutboxEntry.attempts + 1,
+                        last_error=result.reason or "Refused by the server.",
+                        result=_result_dict(result)))
+
+    def _settle(self, session: Session, entry: OutboxEntry, version: int | None) -> None:
+        """The server has this mutation: drop it from the queue, remember the row's version,
+        and rebase the row's later queued edits on that version."""
+        session.execute(delete(OutboxEntry).where(OutboxEntry.seq == entry.seq))
+        if version is None:
+            return
+        later = session.scalar(select(func.count()).where(
+            OutboxEntry.table_name == entry.table_name, OutboxEntry.row_id == entry.row_id,
+            OutboxEntry.state == "pending", OutboxEntry.seq > entry.seq)) or 0
+        if later:
+            session.execute(update(OutboxEntry).where(
+                OutboxEntry.table_name == entry.table_name, OutboxEntry.row_id == entry.row_id,
+                OutboxEntry.state == "pending", OutboxEntry.seq > entry.seq,
+            ).values(base_version=version))
+        model = MODEL_BY_TABLE.get(entry.table_name)
+        if model is not None and entry.op != "delete":
+            table = model.__table__
+            session.execute(update(table).where(table.c.id == entry.row_id)
+                            .values(server_version=version))
+
+    def _record_conflict(self, session: Session, entry: OutboxEntry, result: PushResult) -> None:
+        session.add(SyncConflict(
+            table_name=entry.table_name, row_id=entry.row_id, mutation_id=entry.mutation_id,
+            local_payload=entry.payload, server_payload=result.server_row,
+            detected_at=self.clock()))
+        session.execute(delete(OutboxEntry).where(OutboxEntry.seq == entry.seq))
+        still_pending = session.scalar(select(func.count()).where(
+            OutboxEntry.table_name == entry.table_name, OutboxEntry.row_id == entry.row_id,
+            OutboxEntry.state == "pending")) or 0
+        model = MODEL_BY_TABLE.get(entry.table_name)
+        if model is None or still_pending:
+            return
+        if result.server_row:
+            version = result.version or result.server_row.get("server_version")
+            _upsert_rows(session, model, [(result.server_row, version)])
+        else:  # the server deleted the row: its delete wins
+            session.execute(delete(model.__table__).where(model.__table__.c.id == entry.row_id))
+
+    # --- pull -----------------------------------------------------------------------------
+
+    def pull(self) -> PullReport:
+        report = PullReport()
+        with self._lock:
+            while True:
+                with self.db.session() as session:
+                    cursor = get_meta(session, META_CURSOR, "") or ""
+                    resyncing = get_meta(session, META_RESYNC) == "1"
+                if resyncing and self._resync_seen is None:
+                    # Restarted in the middle of a full resync: the ids seen so far are gone
+                    # with the old process, so begin it again.
+                    cursor = ""
+                    self._resync_seen = {}
+                started = time.monotonic()
+                page = self.backend.pull(self.event_id, cursor, self.pull_limit)
+                self._check_clock(page, time.monotonic() - started)
+                if page.reset:
+                    report.resets += 1
+                    if report.resets > 3:
+                        raise SyncError("The server keeps asking for a full resync.",
+                                        transient=True)
+                    self._begin_resync()
+                    continue
+                self._apply_page(page, report)
+                report.pages += 1
+                if not page.has_more:
+                    break
+        return report
+
+    def _begin_resync(self) -> None:
+        self._resync_seen = {}
+        with self.db.session() as session:
+            set_meta(session, META_CURSOR, "")
+            set_meta(session, META_RESYNC, "1")
+
+    def _apply_page(self, page: PullPage, report: PullReport) -> None:
+        session = self.db.sessions()
+        try:
+            conn = session.connection()
+            # Pages arrive in change order, not parent-before-child order; the server keeps
+            # integrity, so the replica does not refuse a child whose parent is a page later.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            pending = _pending_rows(session)
+            upserts: dict[str, list[tuple[dict, int | None]]] = {}
+            deletes: dict[str, list[str]] = {}
+            for change in page.changes:
+                table = change.get("table")
+                model = MODEL_BY_TABLE.get(table)
+                row_id = str(change.get("id"))
+                if model is None:
+                    continue  # a table this version of Showdesk does not replicate
+                if self._resync_seen is not None:
+                    self._resync_seen.setdefault(table, set()).add(row_id)
+                if (table, row_id) in pending:
+                    report.skipped_pending += 1
+                    continue
+                if change.get("deleted") or change.get("row") is None:
+                    deletes.setdefault(table, []).append(row_id)
+                else:
+                    upserts.setdefault(table, []).append((change["row"], change.get("version")))
+            for model in REPLICATED_TABLES:
+                table = model.__tablename__
+                if table in upserts:
+                    report.upserted += _upsert_rows(session, model, upserts[table])
+                    report.tables.add(table)
+                if table in deletes:
+                    t = model.__table__
+                    session.execute(delete(t).where(t.c.id.in_(deletes[table])))
+                    report.deleted += len(deletes[table])
+                    report.tables.add(table)
+            set_meta(session, META_CURSOR, page.cursor)
+            set_meta(session, META_LAST_PULL, _TIME.process_bind_param(self.clock(), None))
+            if self._resync_seen is not None and not page.has_more:
+                report.deleted += self._sweep_unseen(session, pending)
+                set_meta(session, META_RESYNC, "0")
+            session.commit()
+            if self._resync_seen is not None and not page.has_more:
+                self._resync_seen = None
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            try:
+                session.connection().exec_driver_sql("PRAGMA foreign_keys=ON")
+                session.commit()
+            finally:
+                session.close()
+
+    def _sweep_unseen(self, session: Session, pending: set[tuple[str, str]]) -> int:
+        """End of a full resync: rows the server no longer has go, except those with changes
+        still queued here."""
+        assert self._resync_seen is not None
+        removed = 0
+        for model in REPLICATED_TABLES:
+            table = model.__tablename__
+            t = model.__table__
+            seen = self._resync_seen.get(table, set())
+            keep = seen | {row_id for (tname, row_id) in pending if tname == table}
+            existing = set(session.scalars(select(t.c.id)))
+            gone = list(existing - keep)
+            for start in range(0, len(gone), 500):
+                session.execute(delete(t).where(t.c.id.in_(gone[start:start + 500])))
+            removed += len(gone)
+        return removed
+
+    def _check_clock(self, page: PullPage, round_trip: float) -> None:
+        if page.server_time is not None:
+            self.note_server_time(page.server_time, round_trip)
+
+    def note_server_time(self, server_time: datetime, round_trip: float = 0.0) -> None:
+        local = self.clock().timestamp() - round_trip / 2
+        self.clock_skew_seconds = local - server_time.timestamp()
+
+    # --- health ---------------------------------------------------------------------------
+
+    def probe(self) -> bool:
+        """A cheap request: is the server reachable, and what time does it think it is?"""
+        started = time.monotonic()
+        result = self.backend.probe()
+        if result.server_time is not None:
+            self.note_server_time(result.server_time, time.monotonic() - started)
+        self.online = result.reachable
+        if not result.reachable:
+            self.last_error = result.error
+        return result.reachable
+
+    def status(self) -> SyncStatus:
+        with self.db.session() as session:
+            pending = session.scalar(select(func.count()).where(OutboxEntry.state == "pending"))
+            pending_checkins = session.scalar(select(func.count()).where(
+                OutboxEntry.state == "pending", OutboxEntry.table_name == "checkins"))
+            dead = session.scalar(select(func.count()).where(OutboxEntry.state == "dead"))
+            oldest = session.scalar(select(func.min(OutboxEntry.created_at))
+                                    .where(OutboxEntry.state == "pending"))
+            conflicts = session.scalar(select(func.count()).select_from(SyncConflict)
+                                       .where(SyncConflict.dismissed_at.is_(None)))
+            last_pull = get_meta(session, META_LAST_PULL)
+            last_push = get_meta(session, META_LAST_PUSH)
+        return SyncStatus(
+            online=self.online,
+            pending=pending or 0,
+            dead=dead or 0,
+            oldest_pending_at=oldest,
+            last_pull_at=parse_utc(last_pull) if last_pull else None,
+            last_push_at=parse_utc(last_push) if last_push else None,
+            last_error=self.last_error,
+            clock_skew_seconds=self.clock_skew_seconds,
+            pending_checkins=pending_checkins or 0,
+            conflicts=conflicts or 0,
+            backend=getattr(self.backend, "name", None),
+        )
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _mutation(entry: OutboxEntry) -> dict[str, Any]:
+    return {
+        "mutation_id": entry.mutation_id,
+        "table": entry.table_name,
+        "op": entry.op,
+        "row_id": entry.row_id,
+        "payload": entry.payload,
+        "base_version": entry.base_version,
+        "created_at": _TIME.process_bind_param(entry.created_at, None),
+    }
+
+
+def _result_dict(result: PushResult) -> dict[str, Any]:
+    return {"status": result.status, "version": result.version, "reason": result.reason,
+            "server_row": result.server_row}
+
+
+def _pending_rows(session: Session) -> set[tuple[str, str]]:
+    return set(session.execute(
+        select(OutboxEntry.table_name, OutboxEntry.row_id).where(OutboxEntry.state == "pending")
+    ).tuples())
+
+
+def _upsert_rows(session: Session, model: type, rows: Iterable[tuple[dict, int | None]]) -> int:
+    """Insert-or-replace rows by id, grouped by column set so each group is one executemany."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    count = 0
+    for row, version in rows:
+        values = from_wire(model, row)
+        values["server_version"] = version
+        groups.setdefault(tuple(sorted(values)), []).append(values)
+        count += 1
+    table = model.__table__
+    for keys, values in groups.items():
+        stmt = sqlite_insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.id],
+            set_={k: stmt.excluded[k] for k in keys if k != "id"},
+        )
+        session.execute(stmt, values)
+    return count
+
+
+def jitter(delay: float) -> float:
+    """Full jitter: spread retries of many kiosks so they do not hit the server in step."""
+    return random.uniform(delay / 2, delay)

@@ -1,0 +1,224 @@
+"""Running sync in the background: a pull every few seconds, a push right after a local change.
+
+APScheduler's BackgroundScheduler holds one job, ``sync``, which always runs the next sync
+(push then pull) at a chosen time: ``pull_interval`` after a success, an exponential backoff
+with jitter after a failure, or ``push_debounce`` after :meth:`SyncRunner.poke`. One sync at a
+time: a trigger that arrives during a sync makes exactly one more run afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from app.store.types import utcnow
+from app.sync.backends import SyncError
+from app.sync.engine import SyncEngine, SyncReport, jitter
+from app.sync.status import SyncStatus
+
+log = logging.getLogger(__name__)
+
+BACKOFF_START = 1.0
+BACKOFF_CAP = 60.0
+JOB_ID = "sync"
+
+Listener = Callable[[SyncStatus], None]
+ChangeListener = Callable[[set[str]], None]
+
+
+class SyncRunner:
+    def __init__(self, engine: SyncEngine, pull_interval: float = 5.0,
+                 push_debounce: float = 0.3) -> None:
+        self.engine = engine
+        self.pull_interval = pull_interval
+        self.push_debounce = push_debounce
+        self.failures = 0
+        self._listeners: list[Listener] = []
+        self._change_listeners: list[ChangeListener] = []
+        self._run_lock = threading.Lock()
+        self._again = threading.Event()
+        self._state_lock = threading.Lock()
+        self._next_at: datetime | None = None
+        self._scheduler = BackgroundScheduler(timezone="UTC")
+        self._stopped = False
+        self.syncing = False
+
+    # --- listeners -----------------------------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> None:
+        """``listener(status)`` after every sync, on the runner's thread."""
+        self._listeners.append(listener)
+
+    def add_change_listener(self, listener: ChangeListener) -> None:
+        """``listener(tables)`` when a pull changed rows, on the runner's thread."""
+        self._change_listeners.append(listener)
+
+    def _publish(self, report: SyncReport | None = None) -> None:
+        try:
+            status = self.engine.status()
+        except Exception:  # noqa: BLE001 - a status read must not stop sync
+            log.exception("reading sync status failed")
+            return
+        status.syncing = self.syncing
+        for listener in list(self._listeners):
+            try:
+                listener(status)
+            except Exception:  # noqa: BLE001
+                log.exception("sync status listener failed")
+        tables = report.changed_tables if report else set()
+        if report and (report.push.conflict or report.push.rejected):
+            tables |= {"outbox", "sync_conflicts"}
+        if tables:
+            for listener in list(self._change_listeners):
+                try:
+                    listener(tables)
+                except Exception:  # noqa: BLE001
+                    log.exception("sync change listener failed")
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._scheduler.start()
+        self._schedule(0)
+
+    def stop(self) -> None:
+        self._stopped = True
+        try:
+            self._scheduler.shutdown(wait=False)
+        except Exception:  # noqa: BLE001 - not started
+            pass
+        with self._run_lock:  # let a running sync finish its transaction
+            pass
+        self.engine.backend.close()
+
+    def _schedule(self, delay: float, *, earlier_only: bool = False) -> None:
+        if self._stopped:
+            return
+        when = utcnow() + timedelta(seconds=max(0.0, delay))
+        with self._state_lock:
+            if earlier_only and self._next_at is not None and self._next_at <= when:
+                return
+            self._next_at = when
+            self._scheduler.add_job(self._run, "date", run_date=when, id=JOB_ID,
+                                    replace_existing=True, misfire_grace_time=None,
+                                    coalesce=True, max_instances=1)
+
+    # --- triggers ------------------------------------------------------------------------
+
+    def poke(self) -> None:
+        """A local change was made: push soon (debounced), unless the server is unreachable
+        and we are backing off."""
+        if self.syncing:
+            self._again.set()
+            return
+        if self.failures:
+            return
+        self._schedule(self.push_debounce, earlier_only=True)
+
+    def sync_now(self) -> None:
+        """The person asked for it: try now, even while backing off."""
+        if self.syncing:
+            self._again.set()
+            return
+        self._schedule(0)
+
+    def run_once(self) -> SyncReport | None:
+        """One sync on the caller's thread (used by ``showdesk sync --once`` and tests)."""
+        return self._sync()
+
+    # --- the job -------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        with self._state_lock:
+            self._next_at = None
+        self._sync()
+        while self._again.is_set() and not self._stopped:
+            self._again.clear()
+            self._sync()
+        if self.failures:
+            delay = jitter(min(BACKOFF_CAP, BACKOFF_START * 2 ** (self.failures - 1)))
+        else:
+            delay = self.pull_interval
+        self._schedule(delay, earlier_only=True)
+
+    def _sync(self) -> SyncReport | None:
+        if not self._run_lock.acquire(blocking=False):
+            self._again.set()
+            return None
+        report = None
+        try:
+            self.syncing = True
+            try:
+                report = self.engine.sync_once()
+                self.failures = 0
+            except SyncError:
+                self.failures += 1
+                # A cheap probe tells "no internet" from "server refused".
+                if self.failures == 1:
+                    try:
+                        self.engine.probe()
+                        if self.engine.online:
+                            self.engine.online = False
+                    except Exception:  # noqa: BLE001
+                        pass
+            except Exception as exc:  # noqa: BLE001 - a bug must not stop background sync
+                log.exception("sync failed")
+                self.failures += 1
+                self.engine.last_error = f"Sync stopped by an internal error: {exc}"
+                self.engine.online = False
+        finally:
+            self.syncing = False
+            self._run_lock.release()
+        self._publish(report)
+        return report
+
+
+def build_backend(config, device_id: str | None = None):
+    """The backend named in the settings, or None for an offline-only device.
+
+    Raises SyncError with a sentence when the settings are incomplete.
+    """
+    import json
+
+    from app.sync.backends import PostgresBackend, SupabaseBackend
+
+    kind = (config.backend or "none").strip().lower()
+    if kind == "none":
+        return None
+    if kind == "postgres":
+        if not config.postgres_dsn:
+            raise SyncError("Sync is set to 'postgres' but no postgres_dsn is configured.",
+                            transient=False)
+        claims: dict = {}
+        raw = getattr(config, "postgres_claims", None)
+        if raw:
+            try:
+                claims = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise SyncError(f"The postgres_claims setting is not valid JSON ({exc}).",
+                                transient=False) from exc
+        claims.setdefault("role", config.postgres_role)
+        if device_id:
+            claims.setdefault("device_id", device_id)
+        return PostgresBackend(config.postgres_dsn, config.postgres_role, claims)
+    if kind == "supabase":
+        if not (config.supabase_url and config.supabase_key):
+            raise SyncError("Sync is set to 'supabase' but supabase_url or supabase_key is "
+                            "missing.", transient=False)
+        return SupabaseBackend(config.supabase_url, config.supabase_key,
+                               config.supabase_email, config.supabase_password)
+    raise SyncError(f"Unknown sync backend '{config.backend}': use none, supabase or postgres.",
+                    transient=False)
+
+
+def build_runner(config, db, event_id: str, device_id: str) -> SyncRunner | None:
+    backend = build_backend(config, device_id)
+    if backend is None:
+        return None
+    engine = SyncEngine(db, backend, event_id, device_id)
+    return SyncRunner(engine, pull_interval=config.pull_interval_seconds,
+                      push_debounce=config.push_debounce_seconds)
