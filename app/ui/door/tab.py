@@ -1,0 +1,523 @@
+"""The door screen: camera, verdict panel, last scans, counters, gate, direction, search."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from app.errors import explain
+from app.ui.door.camera import CAMERA_LOST, CAMERA_OFF, CameraFeed, CameraPreview
+from app.ui.door.dialogs import AnnulDialog, AttendeeCard, load_details
+from app.ui.door.search_panel import SearchPanel
+from app.ui.door.verdict_panel import VerdictPanel
+from app.ui.door.verdict_style import sound_for, style_for
+from app.ui.qt import (
+    QColor,
+    QHBoxLayout,
+    QKeySequence,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QShortcut,
+    QSplitter,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from app.ui.sounds import SoundPlayer
+from app.ui.tasks import run_db
+
+log = logging.getLogger(__name__)
+
+STYLESHEET = Path(__file__).resolve().parents[3] / "resources" / "style" / "door.qss"
+RECENT_LIMIT = 12
+SCAN_ROLE = Qt.ItemDataRole.UserRole
+
+
+def _load_stylesheet() -> str:
+    try:
+        return STYLESHEET.read_text(encoding="utf-8")
+    except OSError:
+        log.warning("door stylesheet %s missing; using Qt's default look", STYLESHEET)
+        return ""
+
+
+def counters_text(counters: Any) -> tuple[str, str]:
+    """("Admitted 412 / 2000   Inside 398", "GENERAL 300/1500 · VIP 40/60 · ...")."""
+    main = f"Admitted {counters.admitted} / {counters.expected}    Inside {counters.inside}"
+    tiers = "  ·  ".join(f"{t.tier.upper()} {t.admitted}/{t.expected}" for t in counters.per_tier)
+    return main, tiers
+
+
+def recent_text(scan: Any, tz: ZoneInfo) -> str:
+    when = scan.scanned_at.astimezone(tz).strftime("%H:%M:%S")
+    who = scan.attendee_name or (
+        f"#{scan.ticket_number}" if scan.ticket_number else (scan.raw_code or "—")
+    )
+    arrow = "OUT" if scan.direction == "out" else "IN"
+    undone = "  (undone)" if scan.annulled else ""
+    return f"{when}  {arrow}  {scan.headline}  —  {who[:40]}{undone}"
+
+
+class DoorTab(QWidget):
+    """The kiosk's door screen. All database work runs on the DB worker (``run_db``).
+
+    ``source_factory``/``decoder_factory`` build the FrameSource and Decoder (defaults: the
+    configured camera and decoder chain); tests and demos pass their own.
+    """
+
+    verdict_shown = Signal(object)  # ScanResult, after the panel shows it
+    ready = Signal()  # counters loaded and the camera started (or known to be missing)
+    scan_captured = Signal()  # a scan arrived (camera or USB scanner): the window may switch here
+
+    def __init__(
+        self,
+        ctx: Any,
+        source_factory: Callable[[], Any] | None = None,
+        decoder_factory: Callable[[], Any] | None = None,
+        sound_player: SoundPlayer | None = None,
+        start_camera: bool = True,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("doorTab")
+        self.ctx = ctx
+        self.config = ctx.config
+        self._service: Any = None  # CheckinService, touched only on the DB worker
+        self.tz = ZoneInfo("UTC")
+        self.last_result: Any = None
+        self.kiosk: Any = None
+        self.card: AttendeeCard | None = None
+        self.annul_dialog: AnnulDialog | None = None
+        self.timings: list[tuple[float, float]] = []  # (code handed over, verdict painted)
+        self.ready_at: float | None = None
+        self._loaded = False
+        self._camera_settled = False
+        self._counters_due = False
+        self.sounds = sound_player or SoundPlayer(enabled=self.config.sound)
+
+        self._build_widgets()
+        self._build_shortcuts()
+        self.setStyleSheet(_load_stylesheet())
+
+        from app.ui.door.wedge_filter import WedgeFilter
+
+        self.wedge = WedgeFilter(self)
+        self.wedge.scanned.connect(lambda code, t0: self.scan_code(code, "qr", t0))
+        self.wedge.install()
+
+        self.feed = CameraFeed(
+            source_factory or self._default_source,
+            decoder_factory or self._default_decoder,
+            self.config.debounce_seconds,
+        )
+        self.feed.frame_ready.connect(self._show_frame)
+        self.feed.code_read.connect(lambda code, t0: self.scan_code(code, "qr", t0))
+        self.feed.problem.connect(self._camera_problem)
+        self.feed.running.connect(self._camera_running)
+
+        self._counter_timer = QTimer(self)
+        self._counter_timer.setSingleShot(True)
+        self._counter_timer.setInterval(250)  # let a following scan go first on the DB worker
+        self._counter_timer.timeout.connect(self.refresh_counts)
+        ctx.events.changed.connect(self._data_changed)
+        ctx.services.append(self)
+
+        # Window first, then the slow parts in the background.
+        run_db(self._open_service, self._service_opened, self._service_failed)
+        if start_camera and self.config.camera_enabled:
+            self.preview.set_banner("Starting the camera…")
+            QTimer.singleShot(0, self.feed.start)
+        else:
+            self.preview.set_banner(CAMERA_OFF)
+            self._camera_settled = True
+
+    # --- layout ---------------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self.gate = QLineEdit(self.config.gate)
+        self.gate.setObjectName("gateField")
+        self.gate.setAccessibleName("gate name")
+        self.gate.setToolTip("Gate name (F4 to edit, Enter to save)")
+        self.gate.setMaximumWidth(260)
+        self.gate.editingFinished.connect(self._gate_edited)
+        gate_label = QLabel("&Gate (F4)")
+        gate_label.setBuddy(self.gate)
+        self.direction = QPushButton()
+        self.direction.setObjectName("directionButton")
+        self.direction.setCheckable(True)
+        self.direction.setToolTip("Entry or exit scanning (F3)")
+        self.direction.toggled.connect(self._direction_toggled)
+        self.counters = QLabel("Loading counters…")
+        self.counters.setObjectName("counters")
+        self.tiers = QLabel("")
+        self.tiers.setObjectName("tierCounters")
+        self.tiers.setWordWrap(True)
+        self.staff_button = QPushButton("Staff…")
+        self.staff_button.setObjectName("staffButton")
+        self.staff_button.setToolTip("Staff PIN: leave kiosk mode, change gate (Ctrl+Shift+K)")
+        self.staff_button.clicked.connect(self.staff_unlock)
+        self.staff_button.setVisible(False)
+
+        top = QHBoxLayout()
+        top.addWidget(gate_label)
+        top.addWidget(self.gate)
+        top.addWidget(self.direction)
+        counts = QVBoxLayout()
+        counts.addWidget(self.counters)
+        counts.addWidget(self.tiers)
+        top.addLayout(counts, 1)
+        top.addWidget(self.staff_button)
+
+        self.preview = CameraPreview()
+        self.search = SearchPanel(self.ctx.db, self.ctx.event_id)
+        self.search.chosen.connect(self.open_card)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.preview)
+        left.addWidget(self.search)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 2)
+
+        self.panel = VerdictPanel(self.config.verdict_seconds)
+        self.recent = QListWidget()
+        self.recent.setObjectName("recentScans")
+        self.recent.setAccessibleName("last scans")
+        self.undo_button = QPushButton("Undo admission (Ctrl+Z)")
+        self.undo_button.setObjectName("undoButton")
+        self.undo_button.clicked.connect(self.undo_admission)
+        recent_head = QHBoxLayout()
+        title = QLabel("Last scans")
+        title.setObjectName("sectionTitle")
+        recent_head.addWidget(title, 1)
+        recent_head.addWidget(self.undo_button)
+        right = QVBoxLayout()
+        right.addWidget(self.panel, 3)
+        right.addLayout(recent_head)
+        right.addWidget(self.recent, 1)
+        right_box = QWidget()
+        right_box.setLayout(right)
+
+        body = QSplitter(Qt.Orientation.Horizontal)
+        body.addWidget(left)
+        body.addWidget(right_box)
+        body.setStretchFactor(0, 2)
+        body.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.addLayout(top)
+        layout.addWidget(body, 1)
+        self._direction_toggled(False)
+
+        self.setTabOrder(self.search.box, self.search.results)
+        self.setTabOrder(self.search.results, self.recent)
+        self.setTabOrder(self.recent, self.undo_button)
+        self.setTabOrder(self.undo_button, self.gate)
+        self.setTabOrder(self.gate, self.direction)
+        self.setFocusProxy(self.search.box)
+
+    def _build_shortcuts(self) -> None:
+        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        for keys, action in (
+            ("F2", self.focus_search),
+            ("F3", self.toggle_direction),
+            ("F4", self.edit_gate),
+            ("Ctrl+Z", self.undo_admission),
+            ("Escape", self.clear),
+            ("Ctrl+Shift+K", self.staff_unlock),
+        ):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(context)
+            shortcut.activated.connect(action)
+
+    # --- startup --------------------------------------------------------------------------
+    def _open_service(self) -> tuple[Any, Any, list[Any], str]:
+        """On the DB worker: the CheckinService, first counters, last scans, event timezone."""
+        from app.store.checkin_service import CheckinService
+        from app.store.models import Event
+
+        self._service = CheckinService(
+            self.ctx.db,
+            self.ctx.event_id,
+            self.ctx.device_id,
+            gate=self.config.gate,
+            direction="in",
+            staff_name=self.config.device_name,
+        )
+        with self.ctx.db.session() as session:
+            event = session.get(Event, self.ctx.event_id)
+            timezone = event.timezone if event is not None and event.timezone else "UTC"
+        return self._service, self._service.counters(), self._service.recent(RECENT_LIMIT), timezone
+
+    def _service_opened(self, loaded: tuple[Any, Any, list[Any], str]) -> None:
+        _service, counters, recent, timezone = loaded
+        try:
+            self.tz = ZoneInfo(timezone)
+        except (KeyError, ValueError):
+            self.tz = ZoneInfo("UTC")
+        self._show_counters(counters)
+        self._show_recent(recent)
+        self._loaded = True
+        self._maybe_ready()
+
+    def _service_failed(self, exc: BaseException) -> None:
+        self.counters.setText("Check-in is not available")
+        self.panel.show_message("CANNOT CHECK IN", f"The door cannot read its data: {explain(exc)}")
+        self._loaded = True
+        self._maybe_ready()
+
+    def _maybe_ready(self) -> None:
+        if self._loaded and self._camera_settled and self.ready_at is None:
+            self.ready_at = time.perf_counter()
+            self.ready.emit()
+
+    @property
+    def is_ready(self) -> bool:
+        return self.ready_at is not None
+
+    def _default_source(self) -> Any:
+        from app.scan.sources import CameraSource
+
+        return CameraSource(self.config.camera)
+
+    def _default_decoder(self) -> Any:
+        from app.scan.decoders import build_chain
+
+        return build_chain(self.config.decoders)
+
+    # --- camera ---------------------------------------------------------------------------
+    def _show_frame(self, image: Any) -> None:
+        self.preview.set_image(image)
+        if self.preview.banner in (CAMERA_LOST, "Starting the camera…"):
+            self.preview.set_banner("")
+
+    def _camera_problem(self, message: str) -> None:
+        self.preview.set_banner(message)
+        self._camera_settled = True
+        self._maybe_ready()
+
+    def _camera_running(self, _name: str) -> None:
+        if self.preview.banner == "Starting the camera…":
+            self.preview.set_banner("")
+        self._camera_settled = True
+        self._maybe_ready()
+
+    # --- scanning -------------------------------------------------------------------------
+    def scan_code(self, code: str, method: str = "qr", t0: float | None = None) -> None:
+        """Decide a code on the DB worker; show the verdict when it comes back."""
+        started = t0 if t0 is not None else time.perf_counter()
+        self.scan_captured.emit()
+        run_db(
+            lambda: self._service.scan(code, method),
+            lambda result: self._show_result(result, started),
+            self._scan_failed,
+        )
+
+    def check_in_ticket(self, ticket_id: str) -> None:
+        started = time.perf_counter()
+        run_db(
+            lambda: self._service.checkin_ticket(ticket_id, "manual"),
+            lambda result: self._show_result(result, started),
+            self._scan_failed,
+        )
+
+    def _show_result(self, result: Any, started: float) -> None:
+        self.last_result = result
+        self.panel.show_result(result)
+        self.panel.repaint()  # on screen now, not at the next idle moment
+        self.timings.append((started, time.perf_counter()))
+        self.sounds.play(sound_for(result.verdict, result.notes))
+        self.verdict_shown.emit(result)
+        self.ctx.notify("checkins")
+
+    def _scan_failed(self, exc: BaseException) -> None:
+        log.error("scan failed: %s", exc)
+        self.sounds.play("refusal")
+        self.panel.show_message(
+            "NOT RECORDED", f"This scan could not be saved: {explain(exc)} Please scan again."
+        )
+
+    # --- counters and last scans ----------------------------------------------------------
+    def _data_changed(self, tables: set[str]) -> None:
+        if tables & {"checkins", "tickets", "ticket_types", "attendees"}:
+            self._counter_timer.start()
+        if tables & {"tickets", "attendees"}:
+            self.search.refresh()
+
+    def refresh_counts(self) -> None:
+        if self._counters_due:
+            return
+        self._counters_due = True
+
+        def work() -> tuple[Any, list[Any]]:
+            return self._service.counters(), self._service.recent(RECENT_LIMIT)
+
+        def done(loaded: tuple[Any, list[Any]]) -> None:
+            self._counters_due = False
+            self._show_counters(loaded[0])
+            self._show_recent(loaded[1])
+
+        def failed(exc: BaseException) -> None:
+            self._counters_due = False
+            self.counters.setText(f"Counters unavailable: {explain(exc)}")
+
+        run_db(work, done, failed)
+
+    def _show_counters(self, counters: Any) -> None:
+        main, tiers = counters_text(counters)
+        self.counters.setText(main)
+        self.tiers.setText(tiers)
+
+    def _show_recent(self, scans: list[Any]) -> None:
+        selected = self._selected_scan()
+        self.recent.clear()
+        for scan in scans:
+            item = QListWidgetItem(recent_text(scan, self.tz))
+            item.setData(SCAN_ROLE, scan)
+            style = style_for(scan.verdict)
+            item.setForeground(
+                QColor(style.background)
+                if style.background not in ("#f2b100",)
+                else QColor("#8a6200")
+            )
+            self.recent.addItem(item)
+            if selected is not None and scan.checkin_id == selected.checkin_id:
+                self.recent.setCurrentItem(item)
+
+    def _selected_scan(self) -> Any:
+        item = self.recent.currentItem()
+        return item.data(SCAN_ROLE) if item is not None else None
+
+    # --- manual check-in ------------------------------------------------------------------
+    def open_card(self, hit: Any) -> None:
+        db = self.ctx.db
+
+        def work() -> Any:
+            with db.session() as session:
+                return load_details(session, hit)
+
+        run_db(
+            work,
+            self._show_card,
+            lambda exc: self.search.status.setText(f"Cannot open this guest: {explain(exc)}"),
+        )
+
+    def _show_card(self, details: Any) -> None:
+        self.card = AttendeeCard(details, "out" if self.direction.isChecked() else "in", self)
+        self.card.check_in.connect(self.check_in_ticket)
+        self.card.finished.connect(lambda _r: self.search.box.setFocus())
+        self.card.open()
+        self.card.check_in_button.setFocus()
+
+    # --- undo -----------------------------------------------------------------------------
+    def undo_target(self) -> tuple[str, str] | None:
+        """(checkin_id, who) of the selected scan, else of the last verdict, if it admitted."""
+        scan = self._selected_scan()
+        if scan is not None and scan.ok and not scan.annulled:
+            return scan.checkin_id, scan.attendee_name or f"ticket #{scan.ticket_number}"
+        last = self.last_result
+        if last is not None and last.ok and last.checkin_id:
+            return last.checkin_id, last.attendee_name or f"ticket #{last.ticket_number}"
+        return None
+
+    def undo_admission(self) -> None:
+        if self._needs_pin("undo an admission", self.undo_admission):
+            return
+        target = self.undo_target()
+        if target is None:
+            self.panel.show_message(
+                "NOTHING TO UNDO", "Select an admitted scan in the list (or scan one) first."
+            )
+            return
+        self.annul_dialog = AnnulDialog(target[0], target[1], self)
+        self.annul_dialog.confirmed.connect(self._annul)
+        self.annul_dialog.open()
+
+    def _annul(self, checkin_id: str, reason: str) -> None:
+        def done(_none: None) -> None:
+            self.panel.show_message(
+                "ADMISSION UNDONE", f"Reason: {reason}", verdict="exit_recorded"
+            )
+            self.ctx.notify("checkins")
+
+        run_db(
+            lambda: self._service.annul(checkin_id, reason),
+            done,
+            lambda exc: self.panel.show_message("COULD NOT UNDO", explain(exc)),
+        )
+
+    # --- gate, direction, search ----------------------------------------------------------
+    def focus_search(self) -> None:
+        self.search.box.setFocus()
+        self.search.box.selectAll()
+
+    def toggle_direction(self) -> None:
+        self.direction.toggle()
+
+    def _direction_toggled(self, out: bool) -> None:
+        self.direction.setText("Direction: OUT (F3)" if out else "Direction: IN (F3)")
+        self.direction.setProperty("out", out)
+        self.direction.style().unpolish(self.direction)
+        self.direction.style().polish(self.direction)
+        value = "out" if out else "in"
+        run_db(lambda: setattr(self._service, "direction", value) if self._service else None)
+
+    def edit_gate(self) -> None:
+        if self._needs_pin("change the gate", self.edit_gate):
+            return
+        self.gate.setReadOnly(False)
+        self.gate.setFocus()
+        self.gate.selectAll()
+
+    def _gate_edited(self) -> None:
+        name = self.gate.text().strip() or "Main"
+        self.gate.setText(name)
+        self.config.gate = name
+        run_db(lambda: setattr(self._service, "gate", name) if self._service else None)
+
+    def clear(self) -> None:
+        """Esc: back to "Ready", search emptied, focus to search."""
+        self.panel.clear()
+        self.search.clear()
+        self.search.box.setFocus()
+
+    # --- kiosk ----------------------------------------------------------------------------
+    def enter_kiosk_mode(self, window: QWidget) -> None:
+        """Fullscreen, frameless, closing refused; the staff PIN unlocks (called by main.py)."""
+        from app.ui.kiosk_lock import KioskLock
+
+        self.kiosk = KioskLock(window, self.config.kiosk_pin)
+        self.kiosk.locked_changed.connect(self._kiosk_changed)
+        self.kiosk.lock()
+
+    def _kiosk_changed(self, locked: bool) -> None:
+        self.staff_button.setVisible(True)
+        self.staff_button.setText("Staff…" if locked else "Lock kiosk")
+        self.gate.setReadOnly(locked)
+
+    def _needs_pin(self, purpose: str, then: Callable[[], None]) -> bool:
+        """In a locked kiosk, ask for the PIN first and run ``then`` after it unlocks."""
+        if self.kiosk is None or not self.kiosk.locked:
+            return False
+        dialog = self.kiosk.ask_pin(purpose)
+        dialog.unlocked.connect(then)
+        return True
+
+    def staff_unlock(self) -> None:
+        if self.kiosk is None:
+            return
+        if self.kiosk.locked:
+            self.kiosk.ask_pin()
+        else:
+            self.kiosk.lock()
+
+    # --- shutdown -------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop the camera and the scanner filter (the app calls this at exit)."""
+        self.feed.stop()
+        self.wedge.uninstall()

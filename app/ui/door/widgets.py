@@ -1,0 +1,214 @@
+"""Small drawing widgets of the door screen: a label that fits its text, and verdict icons."""
+
+from __future__ import annotations
+
+import math
+
+from app.ui.qt import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QLabel,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPointF,
+    QPolygonF,
+    QRectF,
+    QSize,
+    QSizePolicy,
+    Qt,
+    QWidget,
+)
+
+
+class FitLabel(QLabel):
+    """A one-line label whose font shrinks (down to ``min_px``) so the text always fits."""
+
+    def __init__(
+        self, text: str = "", max_px: int = 96, min_px: int = 18, bold: bool = True
+    ) -> None:
+        super().__init__(text)
+        self.max_px = max_px
+        self.min_px = min_px
+        self._bold = bold
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._fit()
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt naming)
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(200, int(self.max_px * 1.3))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(50, int(self.font().pixelSize() * 1.25))
+
+    def _fit(self) -> None:
+        font = QFont(self.font())
+        font.setBold(self._bold)
+        width = max(self.width() - 8, 50)
+        px = self.max_px
+        while px > self.min_px:
+            font.setPixelSize(px)
+            if QFontMetrics(font).horizontalAdvance(self.text()) <= width:
+                break
+            px -= 2
+        font.setPixelSize(px)
+        self.setFont(font)
+
+
+class VerdictIcon(QWidget):
+    """A shape drawn in the panel's text colour: ✓ ✕ ! ? ⟲ clock, stop sign, exit arrow..."""
+
+    def __init__(self, size: int = 150) -> None:
+        super().__init__()
+        self.shape = "qr"
+        self.colour = QColor("#ffffff")
+        self.setFixedSize(size, size)
+        self.setAccessibleName("verdict icon")
+
+    def set_shape(self, shape: str, colour: str) -> None:
+        self.shape = shape
+        self.colour = QColor(colour)
+        self.setAccessibleDescription(shape)
+        self.update()
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        s = float(min(self.width(), self.height()))
+        pen = QPen(
+            self.colour,
+            s * 0.085,
+            Qt.PenStyle.SolidLine,
+            Qt.PenCapStyle.RoundCap,
+            Qt.PenJoinStyle.RoundJoin,
+        )
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        m = s * 0.08
+        ring = QRectF(m, m, s - 2 * m, s - 2 * m)
+        draw = getattr(self, f"_draw_{self.shape}", self._draw_bang)
+        draw(p, s, ring)
+        p.end()
+
+    # Each drawer gets the painter, the side length and the outer ring rectangle.
+    def _draw_check(self, p: QPainter, s: float, ring: QRectF) -> None:
+        p.drawEllipse(ring)
+        p.drawPolyline(
+            QPolygonF(
+                [
+                    QPointF(s * 0.28, s * 0.52),
+                    QPointF(s * 0.44, s * 0.68),
+                    QPointF(s * 0.73, s * 0.34),
+                ]
+            )
+        )
+
+    def _draw_cross(self, p: QPainter, s: float, ring: QRectF) -> None:
+        p.drawEllipse(ring)
+        p.drawLine(QPointF(s * 0.33, s * 0.33), QPointF(s * 0.67, s * 0.67))
+        p.drawLine(QPointF(s * 0.67, s * 0.33), QPointF(s * 0.33, s * 0.67))
+
+    def _draw_ban(self, p: QPainter, s: float, ring: QRectF) -> None:
+        p.drawEllipse(ring)
+        d = s * 0.5 * math.cos(math.pi / 4) * 0.84
+        c = s / 2
+        p.drawLine(QPointF(c - d, c - d), QPointF(c + d, c + d))
+
+    def _draw_stop(self, p: QPainter, s: float, ring: QRectF) -> None:
+        c, r = s / 2, (s / 2) * 0.86
+        points = [
+            QPointF(
+                c + r * math.cos(math.pi / 8 + i * math.pi / 4),
+                c + r * math.sin(math.pi / 8 + i * math.pi / 4),
+            )
+            for i in range(8)
+        ]
+        p.drawPolygon(QPolygonF(points))
+        self._glyph(p, s, "!")
+
+    def _draw_bang(self, p: QPainter, s: float, ring: QRectF) -> None:
+        tri = QPolygonF(
+            [QPointF(s / 2, s * 0.1), QPointF(s * 0.92, s * 0.88), QPointF(s * 0.08, s * 0.88)]
+        )
+        p.drawPolygon(tri)
+        self._glyph(p, s, "!", dy=s * 0.08, scale=0.5)
+
+    def _draw_question(self, p: QPainter, s: float, ring: QRectF) -> None:
+        p.drawEllipse(ring)
+        self._glyph(p, s, "?")
+
+    def _draw_repeat(self, p: QPainter, s: float, ring: QRectF) -> None:
+        inner = ring.adjusted(s * 0.12, s * 0.12, -s * 0.12, -s * 0.12)
+        p.drawArc(inner, 100 * 16, 300 * 16)
+        c, r = s / 2, inner.width() / 2
+        tip = QPointF(c + r * math.cos(math.radians(100)), c - r * math.sin(math.radians(100)))
+        p.drawLine(tip, QPointF(tip.x() + s * 0.16, tip.y() - s * 0.1))
+        p.drawLine(tip, QPointF(tip.x() + s * 0.14, tip.y() + s * 0.13))
+        self._glyph(p, s, "2", scale=0.4)
+
+    def _draw_clock(self, p: QPainter, s: float, ring: QRectF) -> None:
+        p.drawEllipse(ring)
+        p.drawLine(QPointF(s / 2, s / 2), QPointF(s / 2, s * 0.24))
+        p.drawLine(QPointF(s / 2, s / 2), QPointF(s * 0.7, s * 0.6))
+
+    def _draw_hourglass(self, p: QPainter, s: float, ring: QRectF) -> None:
+        p.drawPolygon(
+            QPolygonF(
+                [
+                    QPointF(s * 0.25, s * 0.12),
+                    QPointF(s * 0.75, s * 0.12),
+                    QPointF(s * 0.25, s * 0.88),
+                    QPointF(s * 0.75, s * 0.88),
+                ]
+            )
+        )
+
+    def _draw_arrow(self, p: QPainter, s: float, ring: QRectF) -> None:
+        path = QPainterPath(QPointF(s * 0.2, s * 0.85))
+        path.lineTo(s * 0.2, s * 0.45)
+        path.lineTo(s * 0.8, s * 0.45)
+        p.drawPath(path)
+        p.drawLine(QPointF(s * 0.8, s * 0.45), QPointF(s * 0.62, s * 0.28))
+        p.drawLine(QPointF(s * 0.8, s * 0.45), QPointF(s * 0.62, s * 0.62))
+
+    def _draw_exit(self, p: QPainter, s: float, ring: QRectF) -> None:
+        p.drawPolyline(
+            QPolygonF(
+                [
+                    QPointF(s * 0.5, s * 0.15),
+                    QPointF(s * 0.15, s * 0.15),
+                    QPointF(s * 0.15, s * 0.85),
+                    QPointF(s * 0.5, s * 0.85),
+                ]
+            )
+        )
+        p.drawLine(QPointF(s * 0.38, s * 0.5), QPointF(s * 0.9, s * 0.5))
+        p.drawLine(QPointF(s * 0.9, s * 0.5), QPointF(s * 0.72, s * 0.33))
+        p.drawLine(QPointF(s * 0.9, s * 0.5), QPointF(s * 0.72, s * 0.67))
+
+    def _draw_qr(self, p: QPainter, s: float, ring: QRectF) -> None:
+        pen = p.pen()
+        pen.setWidthF(s * 0.05)
+        p.setPen(pen)
+        for x, y in ((0.12, 0.12), (0.62, 0.12), (0.12, 0.62)):
+            p.drawRect(QRectF(s * x, s * y, s * 0.26, s * 0.26))
+        p.setBrush(self.colour)
+        for x, y in ((0.64, 0.64), (0.78, 0.78), (0.64, 0.8), (0.8, 0.64)):
+            p.drawRect(QRectF(s * x, s * y, s * 0.06, s * 0.06))
+
+    def _glyph(
+        self, p: QPainter, s: float, text: str, dy: float = 0.0, scale: float = 0.55
+    ) -> None:
+        font = QFont(self.font())
+        font.setBold(True)
+        font.setPixelSize(int(s * scale))
+        p.setFont(font)
+        p.drawText(QRectF(0, dy, s, s), Qt.AlignmentFlag.AlignCenter, text)
