@@ -86,6 +86,8 @@ from PySide6.QtWidgets import (  # noqa: F401
     QStatusBar,
     QStyledItemDelegate,
     QTableView,
+    QTableWidget,
+    QTableWidgetItem,
     QTabWidget,
     QTextEdit,
     QToolBar,
