@@ -1,0 +1,397 @@
+"""The sync indicator (every screen) and the Sync tab.
+
+Sync itself runs on the runner's threads; its status comes here through a queued Qt signal.
+Local changes announced with ``ctx.notify(...)`` poke the runner, so a scan is pushed at once
+while the server is reachable.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from app.store.models import Event
+from app.sync import reports
+from app.sync.status import SyncStatus, ago
+from app.ui.context import AppContext
+from app.ui.qt import (
+    QAbstractItemView,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QObject,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from app.ui.tasks import run_db, run_task
+
+COLOURS = {"ok": "#1b8a3a", "working": "#c98a00", "offline": "#b00020", "problem": "#b00020",
+           "local": "#666666"}
+WORDS = {"ok": "Synced", "working": "Syncing", "offline": "Offline", "problem": "Attention",
+         "local": "Offline only"}
+OFFLINE_ONLY = (
+    "This device works offline only: no sync server is set up, so check-ins and edits stay "
+    "on this computer. To sync with the event's server, run 'showdesk provision CODE' with "
+    "the provisioning code from the organizer, or set backend = \"supabase\" with "
+    "supabase_url, supabase_key, supabase_email and supabase_password in the settings file "
+    "(or the SHOWDESK_BACKEND, SHOWDESK_SUPABASE_URL, … environment variables)."
+)
+
+
+class _Bridge(QObject):
+    status = Signal(object)  # SyncStatus, delivered on the UI thread (queued)
+    pulled = Signal(object)  # set[str] of tables changed by a pull
+
+
+class SyncService:
+    """Owns the background runner for the app; stopped at exit (it is in ``ctx.services``)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        from app.sync.backends import SyncError
+        from app.sync.runner import build_runner
+
+        self.ctx = ctx
+        self.bridge = _Bridge()
+        self.problem: str | None = None
+        self.runner = None
+        self.last: SyncStatus | None = None
+        self._own_notify = False
+        try:
+            self.runner = build_runner(ctx.config, ctx.db, ctx.event_id, ctx.device_id)
+        except SyncError as exc:
+            self.problem = str(exc)
+        if self.runner is not None:
+            self.runner.add_listener(self.bridge.status.emit)
+            self.runner.add_change_listener(self.bridge.pulled.emit)
+            self.bridge.pulled.connect(self._announce_pulled)
+            self.bridge.status.connect(self._remember)
+            ctx.events.changed.connect(self._local_change)
+            self.runner.start()
+
+    @property
+    def configured(self) -> bool:
+        return self.runner is not None
+
+    def _remember(self, status: SyncStatus) -> None:
+        self.last = status
+
+    def _announce_pulled(self, tables: set[str]) -> None:
+        self._own_notify = True
+        try:
+            self.ctx.notify(*tables)
+        finally:
+            self._own_notify = False
+
+    def _local_change(self, tables: set[str]) -> None:
+        if not self._own_notify and self.runner is not None and tables - {"sync_conflicts"}:
+            self.runner.poke()
+
+    def sync_now(self) -> None:
+        if self.runner is not None:
+            self.runner.sync_now()
+
+    def stop(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+
+
+def sync_service(ctx: AppContext) -> SyncService:
+    """The app's one SyncService (created and started on first use)."""
+    for service in ctx.services:
+        if isinstance(service, SyncService):
+            return service
+    service = SyncService(ctx)
+    ctx.services.append(service)
+    return service
+
+
+def _local_status(ctx: AppContext) -> SyncStatus:
+    """Status of a device with no backend: just its own queue."""
+    with ctx.db.session() as session:
+        info = reports.queue_info(session)
+        dead = len(reports.dead_letters(session))
+    return SyncStatus(online=None, pending=info.pending, dead=dead,
+                      oldest_pending_at=info.oldest_at, backend=None)
+
+
+class SyncIndicator(QWidget):
+    """Dot + words: connection, queue length, age of the last sync, clock warning."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.service = sync_service(ctx)
+        self.status: SyncStatus | None = None
+        self.dot = QLabel("●")
+        self.dot.setAccessibleName("Sync state")
+        self.text = QLabel("Sync: starting…")
+        self.text.setAccessibleName("Sync status")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.addWidget(self.dot)
+        layout.addWidget(self.text, 1)
+        if self.service.configured:
+            self.service.bridge.status.connect(self.show_status)
+        else:
+            ctx.events.changed.connect(lambda _tables: self.refresh_local())
+            self.refresh_local()
+        if self.service.problem:
+            self.text.setText(f"Sync is not working: {self.service.problem}")
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)  # keeps "12 s ago" true
+        self._timer.start(5000)
+
+    def refresh_local(self) -> None:
+        run_db(lambda: _local_status(self.ctx), self.show_status)
+
+    def show_status(self, status: SyncStatus) -> None:
+        self.status = status
+        self._render()
+
+    def _tick(self) -> None:
+        if self.status is not None:
+            self._render()
+
+    def _render(self) -> None:
+        status = self.status
+        level = status.level
+        colour = COLOURS[level]
+        self.dot.setStyleSheet(f"color: {colour}; font-size: 16px;")
+        self.dot.setToolTip(WORDS[level])
+        if status.backend is None:
+            text = "Offline only — no sync server set up"
+            if status.pending:
+                text += f" ({status.pending} local changes)"
+        else:
+            text = status.summary()
+        self.text.setText(text)
+        self.text.setStyleSheet(f"color: {colour};" if level in ("offline", "problem") else "")
+
+
+class SyncTab(QWidget):
+    """Status, queue, dead letters (retry / discard), conflicts, double-entry report."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.service = sync_service(ctx)
+        self.status: SyncStatus | None = None
+        self.tz = ZoneInfo("UTC")
+        self.confirm = self._ask  # replaced in tests that do not click a dialog
+
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.summary = QLabel("Sync: starting…")
+        self.summary.setWordWrap(True)
+        self.summary.setStyleSheet("font-size: 16px; font-weight: bold;")
+        self.sync_button = QPushButton("Sync now")
+        self.sync_button.clicked.connect(self._sync_now)
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.sync_button)
+        layout.addLayout(top)
+        self.clock = QLabel("")
+        self.clock.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.clock.hide()
+        layout.addWidget(self.clock)
+        self.details = QLabel("")
+        self.details.setWordWrap(True)
+        layout.addWidget(self.details)
+        self.offline_note = QLabel(OFFLINE_ONLY)
+        self.offline_note.setWordWrap(True)
+        layout.addWidget(self.offline_note)
+        self.offline_note.setVisible(not self.service.configured)
+        self.sync_button.setEnabled(self.service.configured)
+
+        self.queue = QLabel("")
+        box = QGroupBox("Waiting to upload")
+        QVBoxLayout(box).addWidget(self.queue)
+        layout.addWidget(box)
+
+        box = QGroupBox("Refused by the server (dead letters)")
+        inner = QVBoxLayout(box)
+        self.dead_table = _table(["What", "Why it was refused", "When", "Tries"])
+        inner.addWidget(self.dead_table)
+        buttons = QHBoxLayout()
+        self.retry_button = QPushButton("Retry selected")
+        self.discard_button = QPushButton("Discard selected…")
+        self.retry_button.clicked.connect(self._retry)
+        self.discard_button.clicked.connect(self._discard)
+        buttons.addWidget(self.retry_button)
+        buttons.addWidget(self.discard_button)
+        buttons.addStretch(1)
+        inner.addLayout(buttons)
+        layout.addWidget(box)
+
+        box = QGroupBox("Edits that lost to a newer server version (kept here, not lost)")
+        self.conflict_table = _table(["Data", "Field", "This device had", "Server has", "When"])
+        QVBoxLayout(box).addWidget(self.conflict_table)
+        layout.addWidget(box)
+
+        box = QGroupBox("Double entries (one ticket admitted twice)")
+        self.double_table = _table(["Ticket", "Guest", "First admitted", "Admitted again"])
+        QVBoxLayout(box).addWidget(self.double_table)
+        layout.addWidget(box)
+
+        self._dead: list[reports.DeadLetter] = []
+        if self.service.configured:
+            self.service.bridge.status.connect(self.show_status)
+        elif self.service.problem:
+            self.summary.setText(f"Sync is not working: {self.service.problem}")
+        else:
+            self.summary.setText("This device works offline only")
+        ctx.events.changed.connect(self._changed)
+        self.refresh()
+
+    # --- data -----------------------------------------------------------------------------
+
+    def _changed(self, tables: set[str]) -> None:
+        if tables & {"checkins", "outbox", "sync_conflicts", "tickets"}:
+            self.refresh()
+
+    def refresh(self) -> None:
+        self.refresh_tables_only()
+        if not self.service.configured:
+            ctx = self.ctx
+            run_db(lambda: _local_status(ctx), self.show_status)
+
+    def _show_data(self, data) -> None:
+        tz_name, queue, dead, conflicts, doubles = data
+        try:
+            self.tz = ZoneInfo(tz_name)
+        except (KeyError, ValueError):
+            self.tz = ZoneInfo("UTC")
+        now = datetime.now(self.tz)
+        if queue.pending:
+            parts = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in queue.by_table)
+            self.queue.setText(f"{queue.pending} changes waiting ({parts}); the oldest was made "
+                               f"{ago(queue.oldest_at, now)}.")
+        else:
+            self.queue.setText("Nothing waiting: every change made here has been uploaded."
+                               if self.service.configured else "No changes are waiting.")
+        self._dead = dead
+        _fill(self.dead_table, [[d.what, d.reason, self._when(d.created_at), str(d.attempts)]
+                                for d in dead])
+        self.retry_button.setEnabled(bool(dead))
+        self.discard_button.setEnabled(bool(dead))
+        rows = []
+        for c in conflicts:
+            label = c.table_name.replace("_", " ")
+            for column, local, server in c.differences or [("(no field differs)", "", "")]:
+                rows.append([label, column, _show(local), _show(server),
+                             self._when(c.detected_at)])
+        _fill(self.conflict_table, rows)
+        _fill(self.double_table, [[
+            d.ticket_number or d.ticket_id[:8], d.attendee or "—",
+            f"{self._when(d.first.scanned_at)} at {d.first.gate} ({d.first.device})",
+            f"{self._when(d.second.scanned_at)} at {d.second.gate} ({d.second.device})",
+        ] for d in doubles])
+
+    def _when(self, when: datetime | None) -> str:
+        return when.astimezone(self.tz).strftime("%d %b %H:%M:%S") if when else "—"
+
+    def show_status(self, status: SyncStatus) -> None:
+        self.status = status
+        self.summary.setText(status.summary() if status.backend else
+                             "This device works offline only")
+        warning = status.clock_warning
+        self.clock.setVisible(bool(warning))
+        self.clock.setText(warning or "")
+        lines = []
+        if status.backend:
+            lines.append(f"Last download {ago(status.last_pull_at, _utcnow())}, last upload "
+                         f"{ago(status.last_push_at, _utcnow())}.")
+        if status.last_error and status.online is False:
+            lines.append(f"Last problem: {status.last_error}")
+        self.details.setText(" ".join(lines))
+        if status.backend:
+            self.refresh_tables_only()
+
+    def refresh_tables_only(self) -> None:
+        ctx = self.ctx
+        run_db(lambda: _load_panel(ctx), self._show_data)
+
+    # --- actions --------------------------------------------------------------------------
+
+    def _sync_now(self) -> None:
+        self.summary.setText("Syncing…")
+        run_task(self.service.sync_now)
+
+    def _selected_dead(self) -> list[int]:
+        rows = sorted({i.row() for i in self.dead_table.selectionModel().selectedRows()})
+        if not rows and len(self._dead) == 1:
+            rows = [0]
+        return [self._dead[r].seq for r in rows if r < len(self._dead)]
+
+    def _retry(self) -> None:
+        seqs = self._selected_dead()
+        if not seqs or not self.confirm(
+                f"Send {len(seqs)} refused change(s) to the server again?"):
+            return
+        ctx = self.ctx
+
+        def work():
+            with ctx.db.session() as session:
+                return reports.retry_dead(session, seqs)
+
+        run_db(work, lambda _n: (ctx.notify("outbox"), self.service.sync_now()))
+
+    def _discard(self) -> None:
+        seqs = self._selected_dead()
+        if not seqs or not self.confirm(
+                f"Throw away {len(seqs)} refused change(s)? They will never reach the server, "
+                "and a check-in thrown away here is removed from this device's log."):
+            return
+        ctx = self.ctx
+
+        def work():
+            with ctx.db.session() as session:
+                return reports.discard_dead(session, seqs)
+
+        run_db(work, lambda _n: ctx.notify("outbox", "checkins"))
+
+    def _ask(self, question: str) -> bool:
+        answer = QMessageBox.question(self, "Showdesk sync", question,
+                                      QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return answer == QMessageBox.Yes
+
+
+def _load_panel(ctx: AppContext):
+    with ctx.db.session() as session:
+        event = session.get(Event, ctx.event_id)
+        return (event.timezone if event else "UTC", reports.queue_info(session),
+                reports.dead_letters(session), reports.conflicts(session),
+                reports.double_entries(session, ctx.event_id))
+
+
+def _utcnow() -> datetime:
+    from app.store.types import utcnow
+
+    return utcnow()
+
+
+def _show(value) -> str:
+    return "—" if value is None else str(value)
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectRows)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+    table.verticalHeader().setVisible(False)
+    return table
+
+
+def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem(text))
