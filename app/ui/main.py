@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 from app.config import Config, is_default_setup, load_config
 from app.store.db import DatabaseProblem, current_event_id, device_id, open_database
 from app.ui.context import AppContext
 from app.ui.qt import QApplication, QMainWindow, QMessageBox, QTabWidget
+
+log = logging.getLogger(__name__)
+
+APP_STYLESHEET = Path(__file__).resolve().parents[2] / "resources" / "style" / "app.qss"
 
 
 class MainWindow(QMainWindow):
@@ -35,7 +42,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.sync_indicator = SyncIndicator(ctx)
         self.statusBar().addPermanentWidget(self.sync_indicator, 1)
+        # A scan from the camera or the USB scanner brings the door screen forward.
+        self.door.scan_captured.connect(lambda: self.tabs.setCurrentWidget(self.door))
         self.resize(1280, 800)
+        self.door.setFocus()
 
 
 def open_context(config: Config) -> AppContext:
@@ -59,7 +69,31 @@ def open_context(config: Config) -> AppContext:
     return AppContext(config=config, db=db, event_id=event_id, device_id=dev)
 
 
-def run_app(args: argparse.Namespace | None = None) -> int:
+def startup_error_message(exc: BaseException) -> tuple[str, str]:
+    """(title, text) of the message shown when the app cannot start: plain words, no trace."""
+    from app.errors import explain
+
+    if isinstance(exc, DatabaseProblem):
+        return "Showdesk cannot open its database", str(exc)
+    return (
+        "Showdesk cannot start",
+        f"{explain(exc)}\n\nNothing was changed. Run 'showdesk doctor' to check this computer.",
+    )
+
+
+def apply_style(app: QApplication) -> None:
+    """The app-wide stylesheet (visible keyboard focus, readable sizes)."""
+    try:
+        app.setStyleSheet(APP_STYLESHEET.read_text(encoding="utf-8"))
+    except OSError:
+        log.warning("stylesheet %s missing; using Qt's default look", APP_STYLESHEET)
+
+
+def run_app(
+    args: argparse.Namespace | None = None,
+    on_window: Callable[[MainWindow], None] | None = None,
+) -> int:
+    """Open the app. ``on_window`` (benchmarks, screenshots) gets the window once it is built."""
     config = load_config()
     if args is not None and getattr(args, "db", None):
         config.db = args.db
@@ -67,10 +101,13 @@ def run_app(args: argparse.Namespace | None = None) -> int:
         config.kiosk = True
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Showdesk")
+    apply_style(app)
     try:
         ctx = open_context(config)
-    except DatabaseProblem as exc:
-        QMessageBox.critical(None, "Showdesk cannot open its database", str(exc))
+    except Exception as exc:  # a damaged file, a full disk: a sentence, never a traceback
+        log.error("cannot start: %r", exc)
+        title, text = startup_error_message(exc)
+        QMessageBox.critical(None, title, text)
         return 2
     window = MainWindow(ctx)
     for problem in config.problems:
@@ -79,6 +116,8 @@ def run_app(args: argparse.Namespace | None = None) -> int:
         window.door.enter_kiosk_mode(window)
     else:
         window.show()
+    if on_window is not None:
+        on_window(window)
     code = app.exec()
     for service in ctx.services:
         service.stop()

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.ui.door.verdict_style import READY, VerdictStyle, style_for
+from app.ui.door.verdict_style import READY, STYLES, VerdictStyle, style_for
 from app.ui.door.widgets import FitLabel, VerdictIcon
 from app.ui.qt import QFrame, QHBoxLayout, QLabel, Qt, QTimer, QVBoxLayout, Signal
 
 
 def _join(*parts: str | None) -> str:
     return "  ·  ".join(p for p in parts if p)
+
+
+def ticket_line(result: Any) -> str:
+    """ "VIP · Backstage pass · Order A-1002 · Ticket T-0042" (type left out when it repeats the tier)."""
+    tier = (result.tier or "").strip()
+    kind = (result.ticket_type or "").strip()
+    if kind and tier and kind.lower().startswith(tier.lower()):
+        kind = ""
+    return _join(
+        tier.upper() or None,
+        kind or None,
+        f"Order {result.order_number}" if result.order_number else None,
+        f"Ticket {result.ticket_number}" if result.ticket_number else None,
+    )
 
 
 class VerdictPanel(QFrame):
@@ -72,18 +86,14 @@ class VerdictPanel(QFrame):
         """Show a ScanResult (team B's dataclass) until the timer clears it."""
         self.result = result
         style = style_for(result.verdict)
-        self._paint(style, result.headline or style.headline)
+        # Our words for each verdict (one vocabulary on every screen); the core's headline
+        # only for a verdict this screen does not know.
+        known = str(result.verdict) in STYLES
+        self._paint(style, style.headline if known else (result.headline or style.headline))
         self.name.setText(result.attendee_name or "")
-        self.ticket_line.setText(
-            _join(
-                (result.tier or "").upper() or None,
-                result.ticket_type
-                if result.ticket_type and result.ticket_type.lower() != (result.tier or "").lower()
-                else None,
-                f"Order {result.order_number}" if result.order_number else None,
-                f"Ticket {result.ticket_number}" if result.ticket_number else None,
-            )
-        )
+        self.ticket_line.setText(ticket_line(result))
+        self.name.setVisible(bool(self.name.text()))
+        self.ticket_line.setVisible(bool(self.ticket_line.text()))
         self.notes.setText(f"⚠  {result.notes}" if result.notes else "")
         self.notes.setVisible(bool(result.notes))
         self.detail.setText(result.detail or "")
@@ -100,6 +110,7 @@ class VerdictPanel(QFrame):
         self._paint(style_for(verdict), headline)
         for label in (self.name, self.ticket_line):
             label.setText("")
+            label.setVisible(False)
         self.notes.setVisible(False)
         self.detail.setText(detail)
         self.offline.setVisible(False)
@@ -111,6 +122,7 @@ class VerdictPanel(QFrame):
         self._paint(READY, READY.headline)
         for label in (self.name, self.ticket_line):
             label.setText("")
+            label.setVisible(False)
         self.notes.setText("")
         self.notes.setVisible(False)
         self.detail.setText(
@@ -126,4 +138,9 @@ class VerdictPanel(QFrame):
         self.setStyleSheet(
             f"#verdictPanel {{ background: {style.background}; border-radius: 14px; }}"
             f"#verdictPanel QLabel {{ color: {style.foreground}; background: transparent; }}"
+            "#verdictDetail { font-size: 28px; }"
+            "#verdictNotes { font-size: 30px; font-weight: bold; background: #fff3b0;"
+            " color: #111111; border-radius: 8px; padding: 8px 12px; }"
+            f"#offlineMarker {{ font-size: 20px; font-weight: bold; border: 3px solid {style.foreground};"
+            " border-radius: 6px; padding: 4px 10px; }"
         )

@@ -61,6 +61,9 @@ class FitLabel(QLabel):
             px -= 2
         font.setPixelSize(px)
         self.setFont(font)
+        metrics = QFontMetrics(font)
+        if metrics.horizontalAdvance(self.text()) > width:
+            self.setToolTip(self.text())
 
 
 class VerdictIcon(QWidget):
@@ -146,13 +149,13 @@ class VerdictIcon(QWidget):
         self._glyph(p, s, "?")
 
     def _draw_repeat(self, p: QPainter, s: float, ring: QRectF) -> None:
-        inner = ring.adjusted(s * 0.12, s * 0.12, -s * 0.12, -s * 0.12)
-        p.drawArc(inner, 100 * 16, 300 * 16)
-        c, r = s / 2, inner.width() / 2
-        tip = QPointF(c + r * math.cos(math.radians(100)), c - r * math.sin(math.radians(100)))
-        p.drawLine(tip, QPointF(tip.x() + s * 0.16, tip.y() - s * 0.1))
-        p.drawLine(tip, QPointF(tip.x() + s * 0.14, tip.y() + s * 0.13))
-        self._glyph(p, s, "2", scale=0.4)
+        inner = ring.adjusted(s * 0.06, s * 0.06, -s * 0.06, -s * 0.06)
+        p.drawArc(inner, 90 * 16, 270 * 16)  # from 12 o'clock round to 3 o'clock
+        tip = QPointF(inner.right(), inner.center().y() - s * 0.04)
+        a = s * 0.13
+        p.drawLine(tip, QPointF(tip.x() - a, tip.y() + a))
+        p.drawLine(tip, QPointF(tip.x() + a, tip.y() + a))
+        self._glyph(p, s, "2", scale=0.42)
 
     def _draw_clock(self, p: QPainter, s: float, ring: QRectF) -> None:
         p.drawEllipse(ring)
