@@ -61,9 +61,8 @@ class FitLabel(QLabel):
             px -= 2
         font.setPixelSize(px)
         self.setFont(font)
-        metrics = QFontMetrics(font)
-        if metrics.horizontalAdvance(self.text()) > width:
-            self.setToolTip(self.text())
+        # Still too long at the smallest size (a very narrow window): wrap onto two lines.
+        self.setWordWrap(QFontMetrics(font).horizontalAdvance(self.text()) > width)
 
 
 class VerdictIcon(QWidget):

@@ -1,0 +1,44 @@
+"""Verdict sounds: small, distinct files; playing never blocks or crashes without audio."""
+
+from __future__ import annotations
+
+import wave
+
+from app.ui.door.verdict_style import STYLES, sound_for
+from app.ui.sounds import SOUND_NAMES, SoundPlayer, sound_path
+
+
+def test_sound_files_are_small_distinct_wavs():
+    contents = set()
+    for name in SOUND_NAMES:
+        path = sound_path(name)
+        assert path.stat().st_size < 30_000, name
+        with wave.open(str(path)) as wav:
+            assert wav.getnchannels() == 1 and wav.getsampwidth() == 2
+            assert 0.15 < wav.getnframes() / wav.getframerate() < 1.0
+            contents.add(wav.readframes(wav.getnframes()))
+    assert len(contents) == len(SOUND_NAMES)
+
+
+def test_every_verdict_has_a_sound_and_families_differ():
+    assert {style.sound for style in STYLES.values()} == {"ok", "warning", "refusal"}
+    assert sound_for("admitted", None) == "ok"
+    assert sound_for("admitted", "Wheelchair user") == "attention"
+    assert sound_for("forged", None) == "refusal"
+    assert sound_for("already_admitted", None) == "warning"
+
+
+def test_player_without_audio_degrades_silently(monkeypatch, caplog):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    player = SoundPlayer(enabled=True)
+    player.play("ok")
+    player.play("refusal")
+    assert player.last_requested == "refusal"
+    if not player.available:  # Linux CI without a player: one warning, no exception
+        assert sum("sounds are off" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_disabled_player_plays_nothing():
+    player = SoundPlayer(enabled=False)
+    player.play("ok")
+    assert player.last_requested == "ok"
