@@ -3,10 +3,12 @@
 from PySide6.QtCore import (  # noqa: F401
     QAbstractListModel,
     QAbstractTableModel,
+    QBuffer,
     QByteArray,
     QDateTime,
     QElapsedTimer,
     QEvent,
+    QIODevice,
     QItemSelectionModel,
     QMarginsF,
     QMimeData,
