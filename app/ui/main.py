@@ -21,7 +21,8 @@ APP_STYLESHEET = Path(__file__).resolve().parents[2] / "resources" / "style" / "
 class MainWindow(QMainWindow):
     """Tabs: Door, Lineup, Call times, Sync; a sync indicator on every screen."""
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: AppContext, door_options: dict | None = None) -> None:
+        """``door_options`` go to DoorTab (a frame source for demos and screenshots)."""
         super().__init__()
         from app.ui.calltimes import CallTimesTab
         from app.ui.door import DoorTab
@@ -31,7 +32,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.setWindowTitle("Showdesk")
         self.tabs = QTabWidget()
-        self.door = DoorTab(ctx)
+        self.door = DoorTab(ctx, **(door_options or {}))
         self.lineup = LineupTab(ctx)
         self.calltimes = CallTimesTab(ctx)
         self.sync = SyncTab(ctx)

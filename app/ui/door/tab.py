@@ -97,6 +97,7 @@ class DoorTab(QWidget):
         self.card: AttendeeCard | None = None
         self.annul_dialog: AnnulDialog | None = None
         self.timings: list[tuple[float, float]] = []  # (code handed over, verdict painted)
+        self.history: list[Any] = []  # every ScanResult shown, oldest first
         self.ready_at: float | None = None
         self._loaded = False
         self._camera_settled = False
@@ -328,6 +329,7 @@ class DoorTab(QWidget):
 
     def _show_result(self, result: Any, started: float) -> None:
         self.last_result = result
+        self.history.append(result)
         self.panel.show_result(result)
         self.panel.repaint()  # on screen now, not at the next idle moment
         self.timings.append((started, time.perf_counter()))

@@ -45,6 +45,9 @@ class WedgeFilter(QObject):
             return False
         if kind != QEvent.Type.KeyPress or not self.enabled or not isinstance(obj, QWidget):
             return False
+        focus = QApplication.focusWidget()
+        if isinstance(focus, QLineEdit) and focus.echoMode() != QLineEdit.EchoMode.Normal:
+            return False  # a PIN or password field: never read as a ticket
         # Qt hands one key press to the focus widget, then to its parents if ignored: the
         # application filter sees each hop. Count it once (a release always separates two
         # real presses, even of the same key).
