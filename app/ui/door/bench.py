@@ -1,0 +1,259 @@
+"""Door screen timings: launch → ready to scan, and first readable frame → verdict on screen.
+
+Run: ``python -m app.ui.door.bench [--tickets 2000] [--scans 20] [--json]``
+(under Xvfb or with QT_QPA_PLATFORM=offscreen). Prints figures; asserts nothing.
+
+- launch: a fresh process opens the app on a demo database; "ready" is when the door has its
+  counters and its camera answer (a picture, or the "no camera" banner). Baselines in the same
+  run: an empty Python, and Python importing QtWidgets.
+- frame → verdict: camera-like frames of real tickets go through the real ScanLoop, decoder and
+  CheckinService into the DoorTab; measured from the moment the source hands over the first
+  frame showing a code until the verdict panel has repainted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+class TimedFrames:
+    """A FrameSource over prepared frames at ``fps`` that notes when each code first appears."""
+
+    def __init__(self, frames: list[tuple[np.ndarray, str | None]], fps: float = 30.0) -> None:
+        self.name = "bench frames"
+        self.frames = frames
+        self.interval = 1.0 / fps
+        self.index = 0
+        self.first_seen: dict[str, float] = {}
+        self._next = time.perf_counter()
+        self._lock = threading.Lock()
+
+    def read(self) -> np.ndarray | None:
+        with self._lock:
+            if self.index >= len(self.frames):
+                return None
+            delay = self._next - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            self._next = max(self._next + self.interval, time.perf_counter())
+            frame, text = self.frames[self.index]
+            self.index += 1
+            if text is not None and text not in self.first_seen:
+                self.first_seen[text] = time.perf_counter()
+            return frame
+
+    def close(self) -> None:
+        self.index = len(self.frames)
+
+
+def _stats(values_ms: list[float]) -> dict[str, float]:
+    if not values_ms:
+        return {}
+    ordered = sorted(values_ms)
+    return {
+        "n": len(ordered),
+        "median_ms": round(statistics.median(ordered), 1),
+        "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 1),
+        "max_ms": round(ordered[-1], 1),
+    }
+
+
+def _seed(folder: Path, tickets: int) -> Path:
+    from app.store.db import open_database
+    from app.store.demo import seed_demo
+
+    path = folder / "bench.sqlite"
+    db = open_database(path)
+    seed_demo(db, tickets=tickets)
+    db.close()
+    return path
+
+
+def _spawn_seconds(code: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True)
+    return time.perf_counter() - started
+
+
+def bench_launch(db: Path, runs: int = 3) -> dict[str, Any]:
+    """Seconds from process start to ready-to-scan, with two baselines."""
+    env = dict(os.environ, SHOWDESK_DB=str(db))
+    ready, shown = [], []
+    for _ in range(runs):
+        started = time.time()
+        out = subprocess.run(
+            [sys.executable, "-m", "app.ui.door.bench", "--child"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+        if not lines:
+            raise RuntimeError(f"the app did not report ready: {out.stderr.strip()[-400:]}")
+        child = json.loads(lines[-1])
+        ready.append(child["ready_wall"] - started)
+        shown.append(child["shown_wall"] - started)
+    return {
+        "window_shown_s": round(statistics.median(shown), 2),
+        "ready_to_scan_s": round(statistics.median(ready), 2),
+        "runs": runs,
+        "camera": child["camera"],
+        "window": child["window"],
+        "baseline_python_s": round(_spawn_seconds("pass"), 2),
+        "baseline_import_qtwidgets_s": round(_spawn_seconds("import PySide6.QtWidgets"), 2),
+    }
+
+
+def _child() -> int:
+    """In the launched process: open the app, report when the door is ready, quit."""
+    from app.ui.qt import QApplication, QTimer
+
+    report: dict[str, Any] = {}
+
+    def hook(window: Any) -> None:
+        report["shown_wall"] = time.time()
+        door = window.door
+
+        def ready() -> None:
+            report["ready_wall"] = time.time()
+            report["camera"] = door.preview.banner or "picture"
+            report["window"] = type(window).__name__
+            print(json.dumps(report), flush=True)
+            QTimer.singleShot(0, QApplication.instance().quit)
+
+        if door.is_ready:
+            ready()
+        else:
+            door.ready.connect(ready)
+
+    from app.ui.main import run_app
+
+    return run_app(argparse.Namespace(db=None, kiosk=False), on_window=hook)
+
+
+def bench_frame_to_verdict(db_path: Path, scans: int) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from app.config import Config
+    from app.scan.decoders import build_chain
+    from app.store.db import current_event_id, device_id, open_database
+    from app.store.models import Checkin, Ticket
+    from app.ui import tasks
+    from app.ui.context import AppContext
+    from app.ui.door import DoorTab
+    from app.ui.door.demo_source import ticket_frame
+    from app.ui.qt import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    db = open_database(db_path)
+    with db.session() as session:
+        event_id = current_event_id(session)
+        dev = device_id(session)
+        scanned = select(Checkin.ticket_id).where(Checkin.ticket_id.is_not(None))
+        codes = session.scalars(
+            select(Ticket.qr_code_data)
+            .where(Ticket.event_id == event_id, Ticket.id.not_in(scanned))
+            .limit(scans)
+        ).all()
+    frames: list[tuple[np.ndarray, str | None]] = []
+    empty = ticket_frame(None, 0)
+    for i, code in enumerate(codes):
+        frame = ticket_frame(code, i + 1)
+        frames += [(empty, None)] * 8 + [(frame, code)] * 10
+    source = TimedFrames(frames)
+    config = Config(db=db_path, gate="North door", sound=False, verdict_seconds=1.0)
+    ctx = AppContext(config=config, db=db, event_id=event_id, device_id=dev)
+    door = DoorTab(ctx, source_factory=lambda: source, decoder_factory=lambda: build_chain("auto"))
+    door.resize(1280, 760)
+    door.show()
+    deadline = time.monotonic() + 30 + scans * 2
+    while (
+        len(door.history) < len(codes)
+        and time.monotonic() < deadline
+        and source.index < len(frames)
+    ):
+        app.processEvents()
+        time.sleep(0.002)
+    end = time.monotonic() + 2
+    while len(door.history) < len(codes) and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.002)
+    shown_at = {}
+    for (_handed, painted), result in zip(door.timings, door.history, strict=False):
+        shown_at.setdefault(result.ticket_id, painted)
+    frame_ms, code_ms = [], []
+    with db.session() as session:
+        ids = dict(
+            session.execute(
+                select(Ticket.qr_code_data, Ticket.id).where(Ticket.qr_code_data.in_(codes))
+            ).all()
+        )
+    for code in codes:
+        painted = shown_at.get(ids.get(code))
+        if painted is not None and code in source.first_seen:
+            frame_ms.append((painted - source.first_seen[code]) * 1000)
+    code_ms = [(painted - handed) * 1000 for handed, painted in door.timings]
+    door.stop()
+    tasks.shutdown(wait=True)
+    db.close()
+    return {
+        "codes_shown": len(codes),
+        "verdicts": len(door.history),
+        "verdicts_by_kind": {
+            v: sum(1 for r in door.history if r.verdict == v)
+            for v in {r.verdict for r in door.history}
+        },
+        "frame_to_verdict": _stats(frame_ms),
+        "code_to_verdict": _stats(code_ms),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.ui.door.bench")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tickets", type=int, default=2000)
+    parser.add_argument("--scans", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if args.child:
+        return _child()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = _seed(Path(tmp), args.tickets)
+        result = {
+            "launch": bench_launch(db, args.runs),
+            "scan": bench_frame_to_verdict(db, args.scans),
+        }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        launch, scan = result["launch"], result["scan"]
+        print(
+            f"launch → window shown: {launch['window_shown_s']} s; → ready to scan: {launch['ready_to_scan_s']} s ({launch['camera']}; {launch['window']}; median of {launch['runs']})"
+        )
+        print(
+            f"  baselines: empty Python {launch['baseline_python_s']} s, Python + QtWidgets import {launch['baseline_import_qtwidgets_s']} s"
+        )
+        print(f"frame → verdict on screen: {scan['frame_to_verdict']}")
+        print(f"code decoded → verdict on screen: {scan['code_to_verdict']}")
+        print(
+            f"verdicts: {scan['verdicts']} of {scan['codes_shown']} codes shown {scan['verdicts_by_kind']}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
