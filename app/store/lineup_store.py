@@ -238,3 +238,21 @@ def look_choices(db: Database, event_id: str) -> list[Choice]:
             Choice(look.id, f"{look.title} — {designer.name}" if designer else look.title)
             for look, designer in rows
         ]
+
+
+def show_timezone(db: Database, show_id: str) -> str:
+    """The IANA zone the show's times are shown in (its event's), 'UTC' when unknown."""
+    from app.store.models import Event, Venue
+
+    with db.session() as session:
+        row = session.execute(
+            select(Event.timezone, Venue.timezone)
+            .select_from(RunwayShow)
+            .join(Event, RunwayShow.event_id == Event.id)
+            .outerjoin(Venue, Event.venue_id == Venue.id)
+            .where(RunwayShow.id == show_id)
+        ).first()
+    if row is None:
+        return "UTC"
+    event_tz, venue_tz = row
+    return event_tz if event_tz and event_tz != "UTC" else (venue_tz or event_tz or "UTC")
