@@ -348,6 +348,7 @@ DECLARE
   v_base bigint;
   v_unknown text[];
   v_prev record;
+  v_cur record;
   v_result jsonb;
   v_state text;
   v_message text;
@@ -420,11 +421,18 @@ BEGIN
     IF v_state IN ('40001', '40P01', '55P03', '57014') OR left(v_state, 2) IN ('08', '53', '57', '58', 'XX') THEN
       RAISE;
     END IF;
-    IF v_state = '23505' AND v_constraint = 'sync_mutations_pkey' THEN
-      -- the same mutation was applied concurrently by another push
+    IF v_state = '23505' THEN
+      -- the same mutation (or the same new row) was applied by a concurrent push that has
+      -- committed meanwhile: that is a replay, not a failure
       SELECT status, result INTO v_prev FROM public.sync_mutations WHERE mutation_id = v_mid;
       IF FOUND THEN
         RETURN v_prev.result || jsonb_build_object('status', 'duplicate', 'original_status', v_prev.status);
+      END IF;
+      IF v_op = 'insert' THEN
+        v_cur := showdesk_private.current_row(v_table, v_row_id, false);
+        IF v_cur.row_json IS NOT NULL THEN
+          RETURN showdesk_private.result(v_mid_text, 'duplicate', v_cur.version, NULL, NULL);
+        END IF;
       END IF;
     END IF;
     RETURN showdesk_private.result(v_mid_text, 'rejected', NULL,

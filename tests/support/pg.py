@@ -51,9 +51,11 @@ def find_bindir() -> Path:
     candidates = []
     if base.is_dir():
         for entry in base.iterdir():
-            if entry.name.isdigit() and (entry / "bin" / "pg_ctl").exists() and (
-                entry / "bin" / "initdb"
-            ).exists():
+            if (
+                entry.name.isdigit()
+                and (entry / "bin" / "pg_ctl").exists()
+                and (entry / "bin" / "initdb").exists()
+            ):
                 candidates.append((int(entry.name), entry / "bin"))
     if not candidates:
         raise PostgresUnavailable(
@@ -116,11 +118,20 @@ class PgServer:
             os.chown(self.tmp, pw.pw_uid, pw.pw_gid)
             os.chmod(self.tmp, 0o700)
         done = self._run(
-            "initdb", "-D", str(self.data), "-U", self.superuser, "--auth=trust",
-            "--encoding=UTF8", "--no-locale", "--no-sync",
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            self.superuser,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+            "--no-sync",
         )
         if done.returncode != 0:
-            raise PostgresUnavailable(f"initdb failed: {done.stderr.strip() or done.stdout.strip()}")
+            raise PostgresUnavailable(
+                f"initdb failed: {done.stderr.strip() or done.stdout.strip()}"
+            )
         last_error = ""
         for _attempt in range(5):
             self.port = _free_port()
@@ -137,8 +148,17 @@ class PgServer:
                 ]
             )
             done = self._run(
-                "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w",
-                "-t", "60", "start",
+                "pg_ctl",
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
             )
             if done.returncode == 0:
                 self._running = True
@@ -179,7 +199,7 @@ class PgServer:
         with self.connect(TEMPLATE_DB) as conn:
             apply_migrations(conn)
         with self.connect() as conn:
-            conn.execute(f"ALTER DATABASE \"{TEMPLATE_DB}\" WITH IS_TEMPLATE true")
+            conn.execute(f'ALTER DATABASE "{TEMPLATE_DB}" WITH IS_TEMPLATE true')
 
     def create_database(self, template: str | None = TEMPLATE_DB) -> str:
         """A new uniquely named database (a clone of ``template``); returns its name."""
@@ -236,7 +256,9 @@ def sign_jwt(claims: dict[str, Any], secret: str = TEST_JWT_SECRET) -> str:
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def apply_claims(conn: psycopg.Connection, claims: dict[str, Any] | None, role: str | None = None) -> None:
+def apply_claims(
+    conn: psycopg.Connection, claims: dict[str, Any] | None, role: str | None = None
+) -> None:
     """Inside the current transaction, become ``role`` with ``claims`` — what PostgREST does.
 
     ``SET LOCAL ROLE`` plus ``request.jwt.claims`` (transaction-local), so ``auth.uid()``,
@@ -285,7 +307,9 @@ class SupabaseDB:
         return self.server.connect(self.name, **kwargs)
 
     @contextmanager
-    def as_claims(self, claims: dict[str, Any] | None, role: str | None = None) -> Iterator[psycopg.Connection]:
+    def as_claims(
+        self, claims: dict[str, Any] | None, role: str | None = None
+    ) -> Iterator[psycopg.Connection]:
         """One transaction running as ``role`` with ``claims`` (RLS applies). Commits on success."""
         with self.connect(autocommit=False) as conn:
             apply_claims(conn, claims, role)
@@ -319,7 +343,14 @@ class SupabaseDB:
             event_id = conn.execute(
                 "INSERT INTO events (organization_id, venue_id, name, slug, timezone, starts_at, ends_at)"
                 " VALUES (%s, %s, %s, %s, 'Europe/Paris', %s, %s) RETURNING id",
-                (org_id, venue_id, event_name or f"{name} Show", f"{slug}-show", now, now + timedelta(hours=4)),
+                (
+                    org_id,
+                    venue_id,
+                    event_name or f"{name} Show",
+                    f"{slug}-show",
+                    now,
+                    now + timedelta(hours=4),
+                ),
             ).fetchone()["id"]
             tt_id = conn.execute(
                 "INSERT INTO ticket_types (event_id, name, tier, price) VALUES (%s, 'General', 'general', 25.00)"
@@ -328,7 +359,9 @@ class SupabaseDB:
             ).fetchone()["id"]
         return OrgFixture(str(org_id), name, str(venue_id), str(event_id), str(tt_id))
 
-    def create_device(self, org: OrgFixture | str, name: str = "Kiosk 1", gate: str = "Main") -> str:
+    def create_device(
+        self, org: OrgFixture | str, name: str = "Kiosk 1", gate: str = "Main"
+    ) -> str:
         org_id = org.id if isinstance(org, OrgFixture) else org
         device_id = self.scalar(
             "INSERT INTO devices (organization_id, name, gate) VALUES (%s, %s, %s) RETURNING id",
@@ -357,8 +390,14 @@ class SupabaseDB:
                         conn.execute(
                             "INSERT INTO tickets (event_id, ticket_type_id, attendee_id, order_id, ticket_number,"
                             " qr_code_data) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-                            (org.event_id, org.ticket_type_id, attendee_id, order_id, f"T{i:05d}",
-                             "LEGACY-" + uuid.uuid4().hex),
+                            (
+                                org.event_id,
+                                org.ticket_type_id,
+                                attendee_id,
+                                order_id,
+                                f"T{i:05d}",
+                                "LEGACY-" + uuid.uuid4().hex,
+                            ),
                         ).fetchone()["id"]
                     )
                 )
@@ -372,7 +411,60 @@ class SupabaseDB:
         **kwargs: Any,
     ) -> dict[str, Any]:
         org_id = org.id if isinstance(org, OrgFixture) else org
-        return make_claims(organization_id=org_id, staff_role=staff_role, device_id=device_id, **kwargs)
+        return make_claims(
+            organization_id=org_id, staff_role=staff_role, device_id=device_id, **kwargs
+        )
 
     def jwt(self, claims: dict[str, Any]) -> str:
         return sign_jwt(claims)
+
+    # --- the RPC functions, called as a given caller -----------------------------------------
+
+    def pull(
+        self, claims: dict[str, Any], event_id: str, cursor: str | None = None, limit: int = 500
+    ) -> dict[str, Any]:
+        with self.as_claims(claims) as conn:
+            return conn.execute(
+                "SELECT sync_pull(%s, %s, %s) AS r", (event_id, cursor, limit)
+            ).fetchone()["r"]
+
+    def pull_all(
+        self, claims: dict[str, Any], event_id: str, cursor: str | None = None, limit: int = 500
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Every page from ``cursor`` on: (changes, final cursor)."""
+        changes: list[dict[str, Any]] = []
+        while True:
+            page = self.pull(claims, event_id, cursor, limit)
+            changes.extend(page["changes"])
+            cursor = page["cursor"]
+            if not page["has_more"]:
+                return changes, cursor
+
+    def push(
+        self, claims: dict[str, Any], device_id: str, mutations: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        with self.as_claims(claims) as conn:
+            result = conn.execute(
+                "SELECT sync_push(%s, %s::jsonb) AS r", (device_id, json.dumps(mutations))
+            ).fetchone()["r"]
+        return result["results"]
+
+
+def mutation(
+    table: str,
+    op: str,
+    row_id: str,
+    payload: dict[str, Any] | None = None,
+    base_version: int | None = None,
+    mutation_id: str | None = None,
+) -> dict[str, Any]:
+    """One element of sync_push's p_mutations, shaped like the client's outbox entries."""
+    return {
+        "mutation_id": mutation_id or str(uuid.uuid4()),
+        "table": table,
+        "op": op,
+        "row_id": row_id,
+        "payload": {"id": row_id, **(payload or {})},
+        "base_version": base_version,
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    }
