@@ -330,3 +330,58 @@ def due_alerts(
         out.append(Alert(key, c.call_time_id, kind, c.name, c.department, at, title, message))
     out.sort(key=lambda a: (a.call_at, a.name))
     return out
+
+
+# --- typed input ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallInput:
+    call_at: datetime | None  # absolute (aware UTC)
+    offset_minutes: int | None  # from the general call
+
+
+def parse_clock_on_day(text: str, day_anchor: datetime | None, tz: tzinfo) -> datetime:
+    """ "17:30" (or "17.30", "1730", "9:05") on the event's day, in the event's timezone."""
+    raw = text.strip().replace(".", ":").replace("h", ":")
+    if ":" in raw:
+        hours, _, minutes = raw.partition(":")
+    elif raw.isdigit() and len(raw) in (3, 4):
+        hours, minutes = raw[:-2], raw[-2:]
+    elif raw.isdigit() and len(raw) <= 2:
+        hours, minutes = raw, "0"
+    else:
+        raise ValueError(f"'{text}' is not a time. Type it like 17:30.")
+    if not (hours.strip().isdigit() and (minutes.strip() or "0").isdigit()):
+        raise ValueError(f"'{text}' is not a time. Type it like 17:30.")
+    h, m = int(hours), int(minutes or 0)
+    if not (0 <= h <= 23 and 0 <= m <= 59):
+        raise ValueError(f"'{text}' is not a time of day. Type it like 17:30.")
+    if day_anchor is None:
+        raise ValueError("The event has no date yet, so a clock time cannot be placed.")
+    day = _aware_utc(day_anchor).astimezone(tz).date()
+    local = datetime(day.year, day.month, day.day, h, m, tzinfo=tz)
+    return local.astimezone(UTC)
+
+
+def parse_call_input(text: str, day_anchor: datetime | None, tz: tzinfo) -> CallInput:
+    """What a producer typed for a call: "17:30" (absolute on the event day), "-90" or
+    "GC-90" (minutes from the general call), or nothing (no call time yet)."""
+    raw = text.strip().upper().replace(" ", "").replace("−", "-")
+    if not raw:
+        return CallInput(None, None)
+    if raw.startswith("GC"):
+        raw = raw[2:] or "0"
+        if raw[0] not in "+-":
+            raw = "+" + raw
+    if raw[0] in "+-":
+        body = raw[1:]
+        if not body.isdigit():
+            raise ValueError(
+                f"'{text}' is not an offset. Type minutes from the general call, like -90."
+            )
+        minutes = int(body)
+        if minutes > 48 * 60:
+            raise ValueError("An offset over two days from the general call is surely a typo.")
+        return CallInput(None, -minutes if raw[0] == "-" else minutes)
+    return CallInput(parse_clock_on_day(text, day_anchor, tz), None)

@@ -70,6 +70,12 @@ class Board:
     general_call_at: datetime | None
     venue_name: str | None
     rows: tuple[BoardRow, ...]
+    starts_at: datetime | None = None
+
+    @property
+    def event_day_anchor(self) -> datetime | None:
+        """A moment on the event's day: the general call, else the event's start."""
+        return self.general_call_at or self.starts_at
 
     @property
     def tz(self) -> tzinfo:
@@ -110,6 +116,7 @@ def load_board(session: Session, event_id: str) -> Board:
         general_call_at=event.general_call_at,
         venue_name=venue.name if venue else None,
         rows=tuple(rows),
+        starts_at=event.starts_at,
     )
 
 

@@ -152,3 +152,41 @@ def backstage(db) -> Backstage:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(GENERAL_CALL - timedelta(hours=3))
+
+
+@pytest.fixture
+def ctx(db, backstage):
+    from app.config import Config
+    from app.store.db import device_id
+    from app.ui.context import AppContext
+
+    with db.session() as s:
+        dev = device_id(s)
+    config = Config(db=db.path, sound=False, call_alert_minutes=10)
+    context = AppContext(config=config, db=db, event_id=backstage.event_id, device_id=dev)
+    yield context
+    for service in context.services:
+        service.stop()
+    from app.ui import tasks
+
+    tasks.shutdown(wait=True)
+
+
+@pytest.fixture
+def make_tab(qtbot, ctx, clock):
+    """Build a CallTimesTab on the fake clock (alert scheduler off unless asked) and wait
+    until its board has loaded."""
+
+    def make(**kwargs):
+        from app.ui.calltimes import CallTimesTab
+
+        kwargs.setdefault("alerts", False)
+        tab = CallTimesTab(ctx, clock, **kwargs)
+        qtbot.addWidget(tab)
+        tab.resize(1200, 700)
+        tab.show()
+        qtbot.waitUntil(lambda: tab.board is not None)
+        tab.qtbot = qtbot
+        return tab
+
+    return make

@@ -1,0 +1,174 @@
+"""Non-modal notifications: toast-like cards stacked in the corner of the window, with sound.
+
+A toast never takes the keyboard focus and never blocks: the producer keeps working while
+"Ana Silva (Models) is due at 17:30 — not arrived" waits in the corner until dismissed (the
+× button or Escape on it) or until it times out. Several stack upwards; the oldest go first
+when there are too many. Sounds go through ``app.ui.sounds`` (silent without an audio device).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from app.ui.qt import (
+    QFrame,
+    QGuiApplication,
+    QHBoxLayout,
+    QLabel,
+    QObject,
+    QPoint,
+    QPushButton,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+
+log = logging.getLogger(__name__)
+
+LEVEL_STYLES = {
+    "late": ("#b00020", "#ffffff"),
+    "warning": ("#f9a825", "#111111"),
+    "info": ("#1565c0", "#ffffff"),
+    "ok": ("#2e7d32", "#ffffff"),
+}
+LEVEL_SOUNDS = {"late": "attention", "warning": "warning", "info": "ok", "ok": "ok"}
+
+
+class Toast(QFrame):
+    """One notification card: a title, one sentence, and a close button."""
+
+    closed = Signal(object)
+
+    def __init__(
+        self, title: str, message: str, level: str = "warning", timeout_ms: int = 0
+    ) -> None:
+        super().__init__(None)
+        self.title = title
+        self.message = message
+        self.level = level if level in LEVEL_STYLES else "warning"
+        self.setObjectName("toast")
+        self.setWindowFlags(
+            Qt.WindowType.Tool
+            | Qt.WindowType.FramelessWindowHint
+            | Qt.WindowType.WindowStaysOnTopHint
+            | Qt.WindowType.WindowDoesNotAcceptFocus
+        )
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        self.setAccessibleName(f"{title}: {message}")
+        back, fore = LEVEL_STYLES[self.level]
+        self.setStyleSheet(
+            f"QFrame#toast {{ background: {back}; border-radius: 8px; }}"
+            f"QLabel {{ color: {fore}; }}"
+            f"QPushButton {{ color: {fore}; background: transparent; border: none; font-size: 16pt; }}"
+        )
+        self.setFixedWidth(380)
+        head = QHBoxLayout()
+        self.title_label = QLabel(f"<b>{_plain(title)}</b>")
+        self.close_button = QPushButton("×")
+        self.close_button.setAccessibleName("Dismiss")
+        self.close_button.setToolTip("Dismiss")
+        self.close_button.setFixedSize(28, 28)
+        self.close_button.clicked.connect(self.close)
+        head.addWidget(self.title_label, 1)
+        head.addWidget(self.close_button)
+        self.message_label = QLabel(message)
+        self.message_label.setWordWrap(True)
+        font = self.message_label.font()
+        font.setPointSize(font.pointSize() + 2)
+        self.message_label.setFont(font)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 8, 10, 12)
+        layout.addLayout(head)
+        layout.addWidget(self.message_label)
+        if timeout_ms > 0:
+            QTimer.singleShot(timeout_ms, self.close)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Escape:
+            self.close()
+        else:
+            super().keyPressEvent(event)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.closed.emit(self)
+        super().closeEvent(event)
+
+
+def _plain(text: str) -> str:
+    from html import escape
+
+    return escape(text)
+
+
+class AlertStack(QObject):
+    """Shows toasts in the bottom-right corner of ``anchor``'s window (or of the screen)."""
+
+    MARGIN = 16
+    SPACING = 8
+
+    def __init__(
+        self,
+        anchor: QWidget | None = None,
+        *,
+        sound: bool = True,
+        timeout_ms: int = 60_000,
+        max_visible: int = 6,
+    ) -> None:
+        super().__init__(anchor)
+        self.anchor = anchor
+        self.timeout_ms = timeout_ms
+        self.max_visible = max_visible
+        self.toasts: list[Toast] = []
+        self.player = None
+        try:
+            from app.ui.sounds import SoundPlayer
+
+            self.player = SoundPlayer(enabled=sound)
+        except ImportError:  # sounds are a nicety: no module, no sound
+            log.info("app.ui.sounds not available; alerts are silent")
+
+    def show_alert(self, title: str, message: str, level: str = "warning") -> Toast:
+        toast = Toast(title, message, level, self.timeout_ms)
+        toast.closed.connect(self._forget)
+        self.toasts.append(toast)
+        while len(self.toasts) > self.max_visible:
+            self.toasts[0].close()
+        toast.adjustSize()
+        toast.show()
+        self._place()
+        if self.player is not None:
+            self.player.play(LEVEL_SOUNDS.get(level, "warning"))
+        return toast
+
+    def clear(self) -> None:
+        for toast in list(self.toasts):
+            toast.close()
+
+    def visible_messages(self) -> list[str]:
+        return [t.message for t in self.toasts if t.isVisible()]
+
+    def _forget(self, toast: Toast) -> None:
+        if toast in self.toasts:
+            self.toasts.remove(toast)
+            self._place()
+
+    def _corner(self) -> QPoint:
+        window = self.anchor.window() if self.anchor is not None else None
+        if window is not None and window.isVisible():
+            geo = window.frameGeometry()
+            return QPoint(geo.right() - self.MARGIN, geo.bottom() - self.MARGIN - 24)
+        screen = QGuiApplication.primaryScreen()
+        geo = screen.availableGeometry()
+        return QPoint(geo.right() - self.MARGIN, geo.bottom() - self.MARGIN)
+
+    def _place(self) -> None:
+        corner = self._corner()
+        y = corner.y()
+        for toast in reversed(self.toasts):  # newest at the bottom, older ones above
+            size = toast.sizeHint()
+            y -= size.height()
+            toast.move(corner.x() - toast.width(), y)
+            y -= self.SPACING
