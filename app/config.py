@@ -59,6 +59,7 @@ class Config:
     # Backstage
     quick_change_min_looks: int = 3
     call_alert_minutes: int = 10
+    no_show_minutes: int = 60  # minutes after a call at which someone not arrived is a no-show
 
     # Problems found while loading (corrupt file, bad value): shown to the user, never fatal.
     problems: list[str] = field(default_factory=list)
