@@ -1,0 +1,145 @@
+"""`showdesk bench scan`: decode camera-like frames with each decoder, print what it read and
+how long it took per frame (the baseline is plain zbar/pyzbar on the full frame)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from app.scan.decoders import ChainDecoder, DecoderUnavailable, build_chain
+from app.scan.synth import frame_set, ticket_like_payloads
+
+# (label, decoder spec, what it is)
+CONFIGS = [
+    ("zbar (baseline)", "zbar", "pyzbar/zbar on the full grayscale frame"),
+    ("zxing", "zxing", "zxing-cpp with its own defaults, QR only"),
+    ("opencv", "opencv", "OpenCV QRCodeDetector"),
+    ("opencv-aruco", "opencv-aruco", "OpenCV QRCodeDetectorAruco"),
+    ("auto", "auto", "the default chain"),
+]
+WARMUP_FRAMES = 5
+
+
+@dataclass
+class Row:
+    label: str
+    decoder: str
+    codes: int = 0
+    read: int = 0
+    wrong: int = 0
+    empty_frames: int = 0
+    false_positives: int = 0
+    ms: list[float] = field(default_factory=list, repr=False)
+    stages: dict[str, int] = field(default_factory=dict)
+    unavailable: str | None = None
+
+    def summary(self) -> dict:
+        d = asdict(self)
+        d.pop("ms")
+        if self.ms:
+            a = np.array(self.ms)
+            d.update(
+                read_pct=round(100.0 * self.read / max(self.codes, 1), 2),
+                mean_ms=round(float(a.mean()), 2),
+                p50_ms=round(float(np.percentile(a, 50)), 2),
+                p95_ms=round(float(np.percentile(a, 95)), 2),
+                max_ms=round(float(a.max()), 2),
+            )
+        return d
+
+
+def run_config(label: str, spec: str, frames: list[tuple[np.ndarray, str | None]]) -> Row:
+    row = Row(label, spec)
+    try:
+        decoder = build_chain(spec)
+    except DecoderUnavailable as exc:
+        row.unavailable = str(exc)
+        return row
+    for frame, _ in frames[:WARMUP_FRAMES]:
+        decoder.decode(frame)
+    stage_hits: Counter[str] = Counter()
+    for frame, expected in frames:
+        t0 = time.perf_counter()
+        found = decoder.decode(frame)
+        row.ms.append((time.perf_counter() - t0) * 1000.0)
+        texts = {d.text for d in found}
+        if expected is None:
+            row.empty_frames += 1
+            row.false_positives += bool(found)
+            continue
+        row.codes += 1
+        if expected in texts:
+            row.read += 1
+            if isinstance(decoder, ChainDecoder) and decoder.last_stage:
+                stage_hits[decoder.last_stage] += 1
+        if texts - {expected}:
+            row.wrong += 1
+    row.stages = dict(stage_hits)
+    return row
+
+
+def _machine() -> dict:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    return {
+        "cpus": os.cpu_count(),
+        "load_avg_1m": round(load[0], 2),
+        "python": platform.python_version(),
+    }
+
+
+def _table(rows: list[Row], meta: dict) -> str:
+    lines = [
+        f"bench scan: {meta['frames']} frames 1280x720 (seed {meta['seed']}), "
+        f"{meta['code_frames']} with a code, {meta['empty_frames']} without; "
+        f"generated in {meta['generate_s']:.1f} s",
+        f"machine: {meta['machine']['cpus']} CPUs, load average {meta['machine']['load_avg_1m']} "
+        "(shared machine: timings vary with other work)",
+        "",
+        f"{'decoder':<17}{'read':>14}{'wrong':>7}{'false+':>8}{'mean ms':>9}{'p50':>7}{'p95':>7}{'max':>8}",
+    ]
+    for r in rows:
+        if r.unavailable:
+            lines.append(f"{r.label:<17}not available: {r.unavailable}")
+            continue
+        s = r.summary()
+        read = f"{s['read_pct']:.1f}% {r.read}/{r.codes}"
+        lines.append(
+            f"{r.label:<17}{read:>14}{r.wrong:>7}{r.false_positives:>8}"
+            f"{s['mean_ms']:>9.1f}{s['p50_ms']:>7.1f}{s['p95_ms']:>7.1f}{s['max_ms']:>8.1f}"
+        )
+    for r in rows:
+        if r.stages:
+            hits = ", ".join(f"{k} {v}" for k, v in r.stages.items())
+            lines.append(f"\n{r.label}: codes read per stage: {hits}")
+    lines.append("targets: >= 98% read, 0 wrong, p95 <= 33 ms per frame")
+    return "\n".join(lines)
+
+
+def cli_bench_scan(args) -> int:
+    n = max(int(getattr(args, "frames", 180) or 180), 1)
+    seed = int(getattr(args, "seed", 1) or 0)
+    t0 = time.perf_counter()
+    payloads = ticket_like_payloads(max(n // 2, 8), seed)
+    frames = frame_set(payloads, n, seed)
+    generate_s = time.perf_counter() - t0
+    rows = [run_config(label, spec, frames) for label, spec, _ in CONFIGS]
+    code_frames = sum(e is not None for _, e in frames)
+    meta = {
+        "frames": n,
+        "seed": seed,
+        "code_frames": code_frames,
+        "empty_frames": n - code_frames,
+        "generate_s": round(generate_s, 2),
+        "machine": _machine(),
+    }
+    if getattr(args, "json", False):
+        print(json.dumps({**meta, "results": [r.summary() for r in rows]}, indent=2))
+    else:
+        print(_table(rows, meta))
+    return 0

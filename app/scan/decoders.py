@@ -1,0 +1,310 @@
+"""QR decoders (zxing-cpp, zbar, OpenCV) and the chain the door camera uses.
+
+DEFAULT_CHAIN_DOC_PLACEHOLDER
+"""
+
+from __future__ import annotations
+
+import ctypes
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+
+class DecoderUnavailable(Exception):
+    """A decoder cannot be used here; ``str()`` says why in plain words."""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str  # the payload as text (exact when it is UTF-8; escaped when it is not)
+    raw: bytes  # the payload bytes as stored in the code
+    decoder: str
+    points: list[tuple[float, float]] = field(default_factory=list)
+
+
+class Decoder(Protocol):
+    name: str
+
+    def decode(self, frame_bgr: np.ndarray) -> list[Decoded]: ...
+
+
+def safe_text(raw: bytes) -> str:
+    """The payload as text: exact for UTF-8, invalid bytes shown as ``\\xNN`` (never raises)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="backslashreplace")
+
+
+def to_gray(frame: np.ndarray) -> np.ndarray:
+    if frame.ndim == 2:
+        return frame
+    if frame.shape[2] == 4:
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2GRAY)
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+
+
+def _points(
+    seq: Sequence, scale: float = 1.0, dx: float = 0.0, dy: float = 0.0
+) -> list[tuple[float, float]]:
+    return [(float(x) * scale + dx, float(y) * scale + dy) for x, y in seq]
+
+
+# --- zxing-cpp ------------------------------------------------------------------------------
+
+
+class ZxingDecoder:
+    """zxing-cpp, QR only. ``fast`` skips its own inverted / downscaled retries."""
+
+    def __init__(
+        self, name: str = "zxing", fast: bool = False, binarizer: str = "LocalAverage"
+    ) -> None:
+        import zxingcpp
+
+        self.name = name
+        self._zx = zxingcpp
+        self._kwargs = {
+            "formats": zxingcpp.BarcodeFormat.QRCode,
+            "try_rotate": False,  # QR finder patterns are rotation-invariant already
+            "try_downscale": not fast,
+            "try_invert": not fast,
+            "binarizer": getattr(zxingcpp.Binarizer, binarizer),
+        }
+
+    def decode_gray(self, gray: np.ndarray, scale: float = 1.0) -> list[Decoded]:
+        out = []
+        for b in self._zx.read_barcodes(gray, **self._kwargs):
+            raw = bytes(b.bytes)
+            p = b.position
+            pts = [
+                (p.top_left.x, p.top_left.y),
+                (p.top_right.x, p.top_right.y),
+                (p.bottom_right.x, p.bottom_right.y),
+                (p.bottom_left.x, p.bottom_left.y),
+            ]
+            out.append(Decoded(safe_text(raw), raw, self.name, _points(pts, 1 / scale)))
+        return out
+
+    def decode(self, frame_bgr: np.ndarray) -> list[Decoded]:
+        return self.decode_gray(to_gray(frame_bgr))
+
+
+# --- zbar -----------------------------------------------------------------------------------
+
+_ZBAR_CFG_BINARY = 4  # zbar >= 0.23: hand back the QR payload bytes untouched (no iconv guess)
+_ZBAR_GRAY = 808466521  # fourcc "Y800"
+
+
+def _load_zbar():
+    """pyzbar's ctypes wrapper, or DecoderUnavailable when the system library is missing."""
+    try:
+        from pyzbar import wrapper
+        from pyzbar.pyzbar import ZBarSymbol
+    except ImportError as exc:
+        if "zbar" in str(exc).lower() and "pyzbar" not in str(exc).lower():
+            raise DecoderUnavailable("zbar library not installed") from exc
+        raise DecoderUnavailable("zbar library not installed") from exc
+    except OSError as exc:  # a broken libzbar.so
+        raise DecoderUnavailable("zbar library not installed") from exc
+    return wrapper, ZBarSymbol
+
+
+class ZbarDecoder:
+    """zbar through pyzbar's bindings, QR only, binary-safe. One scanner per instance."""
+
+    def __init__(self, name: str = "zbar") -> None:
+        self.name = name
+        self._w, symbols = _load_zbar()
+        w = self._w
+        self._scanner = w.zbar_image_scanner_create()
+        w.zbar_image_scanner_set_config(self._scanner, 0, w.ZBarConfig.CFG_ENABLE, 0)
+        w.zbar_image_scanner_set_config(self._scanner, symbols.QRCODE, w.ZBarConfig.CFG_ENABLE, 1)
+        # Older zbar lacks the setting: then non-UTF-8 payloads come back transcoded.
+        w.zbar_image_scanner_set_config(self._scanner, symbols.QRCODE, _ZBAR_CFG_BINARY, 1)
+
+    def __del__(self) -> None:
+        scanner = getattr(self, "_scanner", None)
+        if scanner:
+            self._w.zbar_image_scanner_destroy(scanner)
+
+    def decode_gray(self, gray: np.ndarray, scale: float = 1.0) -> list[Decoded]:
+        w = self._w
+        gray = np.ascontiguousarray(gray)
+        h, wd = gray.shape
+        data = gray.tobytes()
+        image = w.zbar_image_create()
+        try:
+            w.zbar_image_set_format(image, _ZBAR_GRAY)
+            w.zbar_image_set_size(image, wd, h)
+            w.zbar_image_set_data(image, data, len(data), None)
+            if w.zbar_scan_image(self._scanner, image) <= 0:
+                return []
+            out = []
+            symbol = w.zbar_image_first_symbol(image)
+            while symbol:
+                raw = ctypes.string_at(
+                    w.zbar_symbol_get_data(symbol), w.zbar_symbol_get_data_length(symbol)
+                )
+                pts = [
+                    (w.zbar_symbol_get_loc_x(symbol, i), w.zbar_symbol_get_loc_y(symbol, i))
+                    for i in range(w.zbar_symbol_get_loc_size(symbol))
+                ]
+                out.append(Decoded(safe_text(raw), raw, self.name, _points(pts, 1 / scale)))
+                symbol = w.zbar_symbol_next(symbol)
+            return out
+        finally:
+            w.zbar_image_destroy(image)
+
+    def decode(self, frame_bgr: np.ndarray) -> list[Decoded]:
+        return self.decode_gray(to_gray(frame_bgr))
+
+
+# --- OpenCV ---------------------------------------------------------------------------------
+
+
+class OpenCVDecoder:
+    """OpenCV's QRCodeDetector (or QRCodeDetectorAruco). Note: OpenCV hands back non-UTF-8
+    payloads transcoded from Latin-1, so ``raw`` is exact only for UTF-8 payloads."""
+
+    def __init__(self, aruco: bool = False) -> None:
+        if aruco and not hasattr(cv2, "QRCodeDetectorAruco"):
+            raise DecoderUnavailable("this OpenCV build has no QRCodeDetectorAruco")
+        self.name = "opencv-aruco" if aruco else "opencv"
+        self._det = cv2.QRCodeDetectorAruco() if aruco else cv2.QRCodeDetector()
+
+    def decode_gray(self, gray: np.ndarray, scale: float = 1.0) -> list[Decoded]:
+        try:
+            raw, pts, _ = self._det.detectAndDecodeBytes(gray)
+        except cv2.error:
+            return []
+        if not raw:
+            return []
+        raw = bytes(raw)
+        corners = _points(pts.reshape(-1, 2), 1 / scale) if pts is not None else []
+        return [Decoded(safe_text(raw), raw, self.name, corners)]
+
+    def decode(self, frame_bgr: np.ndarray) -> list[Decoded]:
+        return self.decode_gray(to_gray(frame_bgr))
+
+
+# --- the chain ------------------------------------------------------------------------------
+
+Stage = tuple[str, Callable[[np.ndarray], list[Decoded]]]
+
+
+class ChainDecoder:
+    """Tries stages in order on one grayscale copy of the frame; stops at the first hit.
+
+    Stages after the first are skipped once ``budget_ms`` of CPU time has been spent on the
+    frame, so a hard frame costs at most about one stage beyond the budget (the next frame
+    comes soon). CPU time of this thread, not wall time: on a busy machine the same frames get
+    the same stages, the reading does not get worse, only slower.
+    """
+
+    def __init__(self, name: str, stages: Sequence[Stage], budget_ms: float | None = None) -> None:
+        self.name = name
+        self.stages = list(stages)
+        self.budget_ms = budget_ms
+        self.last_stage: str | None = None  # which stage read the last frame (for the bench)
+
+    def decode(self, frame_bgr: np.ndarray) -> list[Decoded]:
+        start = time.thread_time()
+        gray = to_gray(frame_bgr)
+        self.last_stage = None
+        for i, (label, stage) in enumerate(self.stages):
+            if (
+                i
+                and self.budget_ms is not None
+                and (time.thread_time() - start) * 1000 > self.budget_ms
+            ):
+                break
+            found = stage(gray)
+            if found:
+                self.last_stage = label
+                return found
+        return []
+
+
+DECODER_NAMES = ("zxing", "zbar", "opencv", "opencv-aruco")
+AUTO_BUDGET_MS = 20.0
+
+
+def _auto_chain() -> ChainDecoder:
+    """The measured default (see the module docstring): four zxing passes, cheapest first."""
+    gh = ZxingDecoder("zxing", fast=True, binarizer="GlobalHistogram")
+    la = ZxingDecoder("zxing", fast=True)
+
+    def global_histogram(gray: np.ndarray) -> list[Decoded]:
+        return gh.decode_gray(gray)
+
+    def half(gray: np.ndarray) -> list[Decoded]:
+        small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        return la.decode_gray(small, scale=0.5)
+
+    def upscaled(gray: np.ndarray) -> list[Decoded]:
+        big = cv2.resize(gray, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_LINEAR)
+        return la.decode_gray(big, scale=1.5)
+
+    def equalized(gray: np.ndarray) -> list[Decoded]:
+        return la.decode_gray(cv2.equalizeHist(gray))
+
+    stages: list[Stage] = [
+        ("zxing-global", global_histogram),
+        ("zxing-half", half),
+        ("zxing-x1.5", upscaled),
+        ("zxing-equalized", equalized),
+    ]
+    return ChainDecoder("auto", stages, budget_ms=AUTO_BUDGET_MS)
+
+
+def _plain(name: str) -> Decoder:
+    if name == "zxing":
+        return ZxingDecoder()
+    if name == "zbar":
+        return ZbarDecoder()
+    if name == "opencv":
+        return OpenCVDecoder()
+    if name == "opencv-aruco":
+        return OpenCVDecoder(aruco=True)
+    if name == "auto":
+        return _auto_chain()
+    raise DecoderUnavailable(
+        f"Unknown decoder '{name}'. Choose from: auto, {', '.join(DECODER_NAMES)}."
+    )
+
+
+def available_decoders() -> dict[str, str | None]:
+    """Each decoder name → None when it works here, else the reason it does not."""
+    out: dict[str, str | None] = {}
+    for name in DECODER_NAMES:
+        try:
+            _plain(name)
+            out[name] = None
+        except DecoderUnavailable as exc:
+            out[name] = str(exc)
+        except ImportError as exc:
+            out[name] = f"{name} is not installed ({exc})"
+    return out
+
+
+def build_chain(spec: str = "auto") -> Decoder:
+    """A decoder from a spec: ``auto`` (the measured default), one name, or ``zxing,zbar``
+    (tried in order, first hit wins). Raises DecoderUnavailable with a clear message."""
+    names = [s.strip().lower() for s in (spec or "auto").split(",") if s.strip()]
+    if not names:
+        names = ["auto"]
+    if len(names) == 1:
+        return _plain(names[0])
+    decoders = [_plain(n) for n in names]
+    stages: list[Stage] = []
+    for d in decoders:
+        if hasattr(d, "decode_gray"):
+            stages.append((d.name, d.decode_gray))
+        else:
+            stages.append((d.name, d.decode))
+    return ChainDecoder("+".join(d.name for d in decoders), stages)
