@@ -108,3 +108,45 @@ def clock() -> Clock:
 @pytest.fixture
 def show(db) -> SeededShow:
     return seed_show(db)
+
+
+@pytest.fixture
+def ctx(db, show):
+    from app.config import Config
+    from app.store.db import device_id
+    from app.ui.context import AppContext
+
+    with db.session() as s:
+        dev = device_id(s)
+    return AppContext(config=Config(db=db.path), db=db, event_id=show.event_id, device_id=dev)
+
+
+@pytest.fixture
+def make_tab(qtbot, ctx):
+    """A LineupTab on the seeded show, loaded; closes any show display afterwards."""
+    from app.ui import show_display, tasks
+    from app.ui.lineup import LineupTab
+
+    def factory(**kwargs):
+        tab = LineupTab(ctx, **kwargs)
+        qtbot.addWidget(tab)
+        tab.resize(1280, 760)
+        tab.show()
+        qtbot.waitUntil(lambda: tab.model.rowCount() > 0, timeout=10000)
+        qtbot.waitUntil(lambda: bool(tab.model.model_names), timeout=10000)
+        return tab
+
+    yield factory
+    display = show_display.current_display()
+    if display is not None:
+        display.close_confirmed()
+    tasks.shutdown(wait=True)
+
+
+def outbox(db):
+    from sqlalchemy import select
+
+    from app.store.models import OutboxEntry
+
+    with db.session() as s:
+        return list(s.scalars(select(OutboxEntry).order_by(OutboxEntry.seq)))

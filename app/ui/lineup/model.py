@@ -292,7 +292,10 @@ class LineupTableModel(QAbstractTableModel):
         return mime
 
     def canDropMimeData(self, data, action, row, column, parent) -> bool:
-        return not self.locked and data.hasFormat(MIME_TYPE)
+        if self.locked or self.lineup is None or not data.hasFormat(MIME_TYPE):
+            return False
+        ids = bytes(data.data(MIME_TYPE)).decode().split()
+        return bool(ids) and self.lineup.get(ids[0]) is not None
 
     def dropMimeData(self, data, action, row, column, parent) -> bool:
         if self.locked or not data.hasFormat(MIME_TYPE) or action == Qt.DropAction.IgnoreAction:

@@ -518,7 +518,9 @@ class LineupTab(QWidget):
         self.view.setDragEnabled(editing and not self._filtered())
         self.view.setAcceptDrops(editing)
         self.view.setDragDropMode(
-            QAbstractItemView.DragDropMode.InternalMove
+            # DragDrop rather than InternalMove: the model refuses looks that are not in this
+            # lineup (canDropMimeData), and synthetic drops in tests reach dropMimeData too.
+            QAbstractItemView.DragDropMode.DragDrop
             if editing
             else QAbstractItemView.DragDropMode.NoDragDrop
         )
