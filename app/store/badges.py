@@ -112,15 +112,21 @@ def _info(person: Person, event_name: str) -> BadgeInfo:
     )
 
 
-def badge_png(session: Session, person_id: str, path: str | Path) -> Path:
-    """Write one person's badge as PNG."""
+def person_badge(session: Session, person_id: str) -> Image.Image:
+    """The badge of one person on the call sheet."""
     person = session.get(Person, person_id)
     if person is None:
         raise BadgeProblem("This person is no longer on this device.")
     event = session.get(Event, person.event_id)
+    return render_badge(_info(person, event.name if event else ""))
+
+
+def badge_png(session: Session, person_id: str, path: str | Path) -> Path:
+    """Write one person's badge as PNG."""
+    image = person_badge(session, person_id)
     path = Path(path)
     try:
-        render_badge(_info(person, event.name if event else "")).save(path, "PNG", dpi=(300, 300))
+        image.save(path, "PNG", dpi=(300, 300))
     except OSError as exc:
         raise BadgeProblem(f"Cannot write {path}: {exc.strerror or exc}.") from exc
     return path

@@ -217,7 +217,7 @@ class CallTimesTab(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((190, 95, 150, 110, 120, 130, 130)):
+        for col, width in enumerate((200, 90, 140, 110, 200, 120, 140)):
             self.table.setColumnWidth(col, width)
         self.table.doubleClicked.connect(lambda _i: self.mark_selected_arrived())
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
