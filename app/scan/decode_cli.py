@@ -11,7 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from app.scan.decoders import ChainDecoder, Decoder, DecoderUnavailable, build_chain
-from app.scan.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES, SourceUnavailable, VideoFileSource, read_image
+from app.scan.sources import (
+    IMAGE_SUFFIXES,
+    VIDEO_SUFFIXES,
+    SourceUnavailable,
+    VideoFileSource,
+    read_image,
+)
 
 
 @dataclass
