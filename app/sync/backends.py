@@ -46,6 +46,7 @@ class PushResult:
     version: int | None = None
     reason: str | None = None
     server_row: dict[str, Any] | None = None
+    original_status: str | None = None  # for a duplicate: what the first delivery got
 
 
 @dataclass
@@ -117,6 +118,7 @@ def _push_results(data: Any) -> list[PushResult]:
             version=r.get("version"),
             reason=r.get("reason"),
             server_row=r.get("server_row"),
+            original_status=r.get("original_status"),
         )
         for r in results
     ]
@@ -175,7 +177,7 @@ class PostgresBackend:
             )
         return self._conn
 
-    def _call(self, sql: str, params: tuple) -> Any:
+    def _call(self, sql: str, params: tuple, *, whole_row: bool = False) -> Any:
         import psycopg
         from psycopg import sql as pgsql
 
@@ -188,6 +190,8 @@ class PostgresBackend:
                                 (json.dumps(self.claims),))
                     cur.execute(sql, params)
                     row = cur.fetchone()
+                if whole_row:
+                    return row
                 return row[0] if row else None
             except psycopg.Error as exc:
                 self._drop_if_broken()
@@ -209,8 +213,11 @@ class PostgresBackend:
                 pass
 
     def pull(self, event_id: str, cursor: str, limit: int) -> PullPage:
-        data = self._call("select sync_pull(%s::uuid, %s, %s)", (event_id, cursor or "", limit))
-        return _pull_page(data)
+        data, server_time = self._call("select sync_pull(%s::uuid, %s, %s), now()",
+                                       (event_id, cursor or "", limit), whole_row=True)
+        page = _pull_page(data)
+        page.server_time = page.server_time or server_time.astimezone(UTC)
+        return page
 
     def push(self, device_id: str, mutations: list[dict[str, Any]]) -> list[PushResult]:
         from psycopg.types.json import Jsonb

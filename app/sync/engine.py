@@ -11,6 +11,7 @@ Guarantees (see DESIGN.md "Sync" and research/sync-anchors.md):
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -21,13 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.store.db import Database, get_meta, set_meta
 from app.store.models import MODEL_BY_TABLE, REPLICATED_TABLES, OutboxEntry, SyncConflict
-from app.store.serialize import from_wire
 from app.store.types import UTCDateTime, parse_utc, utcnow
 from app.sync.backends import Backend, PullPage, PushResult, SyncError
 from app.sync.status import SyncStatus
@@ -37,6 +36,7 @@ log = logging.getLogger(__name__)
 PUSH_BATCH = 500
 PULL_LIMIT = 2000
 CLOCK_SKEW_WARN_SECONDS = 120.0
+PROBE_EVERY_SECONDS = 60.0  # a cheap reachability + server-clock check
 
 META_CURSOR = "sync.cursor"
 META_LAST_PULL = "sync.last_pull_at"
@@ -105,6 +105,7 @@ class SyncEngine:
         self.clock_skew_seconds: float | None = None
         self._lock = threading.RLock()
         self._resync_seen: dict[str, set[str]] | None = None
+        self._last_probe = -1e9
 
     # --- the whole cycle ------------------------------------------------------------------
 
@@ -112,6 +113,11 @@ class SyncEngine:
         """Push everything pending, then pull until up to date. Raises SyncError if offline."""
         with self._lock:
             try:
+                if time.monotonic() - self._last_probe > PROBE_EVERY_SECONDS:
+                    self._last_probe = time.monotonic()
+                    if not self.probe():
+                        raise SyncError(self.last_error or "Cannot reach the sync server.",
+                                        transient=True)
                 pushed = self.push()
                 pulled = self.pull()
             except SyncError as exc:
@@ -192,47 +198,64 @@ class SyncEngine:
 
     def _acknowledge(self, batch: list[OutboxEntry], results: list[PushResult],
                      report: PushReport) -> None:
+        """Apply the server's answers to the queue in one local transaction."""
         by_id = {r.mutation_id: r for r in results}
+        settled: list[tuple[OutboxEntry, int | None]] = []
         with self.db.session() as session:
+            conn = session.connection()
             for entry in batch:
                 result = by_id.get(entry.mutation_id)
                 if result is None:  # the server skipped it: stays pending, tried again
-                    session.execute(update(OutboxEntry).where(OutboxEntry.seq == entry.seq)
-                                    .values(attempts=OutboxEntry.attempts + 1,
-                                            last_error="No answer from the server yet."))
-                    continue
-                if result.status in ("applied", "duplicate"):
+                    conn.execute(update(OutboxEntry.__table__)
+                                 .where(OutboxEntry.__table__.c.seq == entry.seq)
+                                 .values(attempts=entry.attempts + 1,
+                                         last_error="No answer from the server yet."))
+                elif result.status == "duplicate" and result.original_status == "conflict":
+                    report.duplicate += 1  # a replay of a conflict: record it as one
+                    self._record_conflict(session, entry, result)
+                elif result.status in ("applied", "duplicate"):
                     setattr(report, result.status, getattr(report, result.status) + 1)
-                    self._settle(session, entry, result.version)
+                    settled.append((entry, result.version))
                 elif result.status == "conflict":
                     report.conflict += 1
                     self._record_conflict(session, entry, result)
                 else:
                     report.rejected += 1
-                    session.execute(update(OutboxEntry).where(OutboxEntry.seq == entry.seq).values(
-                        state="dead", attempts=OutboxEntry.attempts + 1,
+                    conn.execute(update(OutboxEntry.__table__)
+                                 .where(OutboxEntry.__table__.c.seq == entry.seq).values(
+                        state="dead", attempts=entry.attempts + 1,
                         last_error=result.reason or "Refused by the server.",
                         result=_result_dict(result)))
+            self._settle(session, settled)
 
-    def _settle(self, session: Session, entry: OutboxEntry, version: int | None) -> None:
-        """The server has this mutation: drop it from the queue, remember the row's version,
-        and rebase the row's later queued edits on that version."""
-        session.execute(delete(OutboxEntry).where(OutboxEntry.seq == entry.seq))
-        if version is None:
+    def _settle(self, session: Session, settled: list[tuple[OutboxEntry, int | None]]) -> None:
+        """The server has these mutations: drop them from the queue, remember each row's new
+        version, and rebase the row's later queued edits on that version."""
+        if not settled:
             return
-        later = session.scalar(select(func.count()).where(
-            OutboxEntry.table_name == entry.table_name, OutboxEntry.row_id == entry.row_id,
-            OutboxEntry.state == "pending", OutboxEntry.seq > entry.seq)) or 0
-        if later:
-            session.execute(update(OutboxEntry).where(
-                OutboxEntry.table_name == entry.table_name, OutboxEntry.row_id == entry.row_id,
-                OutboxEntry.state == "pending", OutboxEntry.seq > entry.seq,
-            ).values(base_version=version))
-        model = MODEL_BY_TABLE.get(entry.table_name)
-        if model is not None and entry.op != "delete":
-            table = model.__table__
-            session.execute(update(table).where(table.c.id == entry.row_id)
-                            .values(server_version=version))
+        conn = session.connection()
+        outbox = OutboxEntry.__table__
+        seqs = [entry.seq for entry, _ in settled]
+        for start in range(0, len(seqs), 500):
+            conn.execute(delete(outbox).where(outbox.c.seq.in_(seqs[start:start + 500])))
+        later = set(conn.execute(select(outbox.c.table_name, outbox.c.row_id)
+                                 .where(outbox.c.state == "pending")).tuples())
+        by_table: dict[str, list[dict[str, Any]]] = {}
+        for entry, version in settled:
+            if version is None:
+                continue
+            if (entry.table_name, entry.row_id) in later:
+                conn.execute(update(outbox).where(
+                    outbox.c.table_name == entry.table_name, outbox.c.row_id == entry.row_id,
+                    outbox.c.state == "pending", outbox.c.seq > entry.seq,
+                ).values(base_version=version))
+            if entry.op != "delete" and entry.table_name in MODEL_BY_TABLE:
+                by_table.setdefault(entry.table_name, []).append(
+                    {"rid": entry.row_id, "ver": version})
+        for table_name, params in by_table.items():
+            table = MODEL_BY_TABLE[table_name].__table__
+            conn.execute(update(table).where(table.c.id == bindparam("rid"))
+                         .values(server_version=bindparam("ver")), params)
 
     def _record_conflict(self, session: Session, entry: OutboxEntry, result: PushResult) -> None:
         session.add(SyncConflict(
@@ -433,23 +456,108 @@ def _pending_rows(session: Session) -> set[tuple[str, str]]:
 
 
 def _upsert_rows(session: Session, model: type, rows: Iterable[tuple[dict, int | None]]) -> int:
-    """Insert-or-replace rows by id, grouped by column set so each group is one executemany."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    """Insert-or-replace rows by id: one executemany per column set, values converted the way
+    ``serialize.from_wire`` + the column types would, without building ORM objects."""
+    writer = _writer(model)
+    groups: dict[tuple[str, ...], list[tuple]] = {}
     count = 0
     for row, version in rows:
-        values = from_wire(model, row)
-        values["server_version"] = version
-        groups.setdefault(tuple(sorted(values)), []).append(values)
+        keys, values = writer.convert(row, version)
+        groups.setdefault(keys, []).append(values)
         count += 1
-    table = model.__table__
+    conn = session.connection()
     for keys, values in groups.items():
-        stmt = sqlite_insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.id],
-            set_={k: stmt.excluded[k] for k in keys if k != "id"},
-        )
-        session.execute(stmt, values)
+        conn.exec_driver_sql(writer.sql(keys), values)
     return count
+
+
+class _Writer:
+    """Converts wire rows of one table to SQLite values (as the column types store them)."""
+
+    def __init__(self, model: type) -> None:
+        from sqlalchemy import Boolean, inspect
+
+        from app.store.types import JSONText, Money
+
+        self.table = model.__tablename__
+        self.columns: list[tuple[str, Callable[[Any], Any] | None]] = []
+        self.defaults: dict[str, Any] = {}
+        for column in inspect(model).columns:
+            if column.key == "server_version":
+                continue
+            kind = column.type
+            if isinstance(kind, UTCDateTime):
+                convert = _wire_time
+            elif isinstance(kind, Money):
+                convert = _wire_money
+            elif isinstance(kind, JSONText):
+                convert = _wire_json
+            elif isinstance(kind, Boolean):
+                convert = _wire_bool
+            else:
+                convert = None
+            self.columns.append((column.key, convert))
+            if column.default is not None and not column.nullable:
+                self.defaults[column.key] = column.default
+        self._sql: dict[tuple[str, ...], str] = {}
+
+    def convert(self, row: dict[str, Any], version: int | None) -> tuple[tuple[str, ...], tuple]:
+        keys: list[str] = []
+        values: list[Any] = []
+        for key, convert in self.columns:
+            if key in row:
+                value = row[key]
+            elif key in self.defaults:
+                default = self.defaults[key]
+                value = default.arg(None) if default.is_callable else default.arg
+            else:
+                continue
+            keys.append(key)
+            values.append(None if value is None else (convert(value) if convert else value))
+        keys.append("server_version")
+        values.append(version)
+        return tuple(keys), tuple(values)
+
+    def sql(self, keys: tuple[str, ...]) -> str:
+        text = self._sql.get(keys)
+        if text is None:
+            cols = ", ".join(f'"{k}"' for k in keys)
+            marks = ", ".join("?" for _ in keys)
+            sets = ", ".join(f'"{k}" = excluded."{k}"' for k in keys if k != "id")
+            text = (f'INSERT INTO "{self.table}" ({cols}) VALUES ({marks}) '
+                    f'ON CONFLICT ("id") DO UPDATE SET {sets}')
+            self._sql[keys] = text
+        return text
+
+
+_WRITERS: dict[type, _Writer] = {}
+
+
+def _writer(model: type) -> _Writer:
+    writer = _WRITERS.get(model)
+    if writer is None:
+        writer = _WRITERS[model] = _Writer(model)
+    return writer
+
+
+def _wire_time(value: Any) -> str:
+    if isinstance(value, str):
+        value = parse_utc(value)
+    return _TIME.process_bind_param(value, None)
+
+
+def _wire_money(value: Any) -> str:
+    from decimal import Decimal
+
+    return str(Decimal(str(value)))
+
+
+def _wire_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _wire_bool(value: Any) -> int:
+    return 1 if value else 0
 
 
 def jitter(delay: float) -> float:

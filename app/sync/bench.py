@@ -1,0 +1,310 @@
+"""``showdesk bench sync``: sync speed against a real, throwaway PostgreSQL.
+
+Measured in one run, on the same server and data:
+- initial sync of an event with N tickets and N attendees into an empty replica (rows/s),
+  beside a NAIVE client that pages the same tables PostgREST-style (``order by id offset/
+  limit``, one request per page, row-by-row ORM inserts);
+- incremental sync of 1,000 rows changed on the server (s);
+- push of 10,000 queued scans (s), exactly once (server and queue counts verified);
+- a scan at kiosk A seen as "already admitted" at kiosk B, two runners with default settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.store.db import open_database, set_meta
+from app.store.models import MODEL_BY_TABLE, REPLICATED_TABLES, Checkin, OutboxEntry
+from app.store.outbox import record
+from app.store.serialize import from_wire
+from app.store.types import new_id, utcnow
+from app.sync.backends import PostgresBackend
+from app.sync.engine import SyncEngine
+from app.sync.localpg import SUPABASE_MIGRATIONS, apply_sql_dir, temporary_postgres
+
+TARGETS = {"initial_rows_per_s": 10_000, "incremental_s": 1.0, "push_10k_s": 10.0,
+           "a_to_b_s": 5.0}
+
+
+def seed_server(dsn: str, tickets: int) -> dict[str, str]:
+    """An organization, venue, event, ticket type, one order per 10 tickets, N attendees and
+    N tickets (legacy plain codes ``BENCH-<n>``), generated server-side."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        org = conn.execute("insert into organizations (name, slug) values ('Bench House', "
+                           "'bench') returning id").fetchone()[0]
+        venue = conn.execute("insert into venues (organization_id, name, timezone) values "
+                             "(%s, 'Bench Hall', 'Europe/Paris') returning id", (org,)).fetchone()[0]
+        event = conn.execute(
+            "insert into events (organization_id, venue_id, name, slug, timezone, starts_at, "
+            "ends_at) values (%s, %s, 'Bench Show', 'bench-show', 'Europe/Paris', "
+            "now() - interval '1 hour', now() + interval '6 hours') returning id",
+            (org, venue)).fetchone()[0]
+        ttype = conn.execute("insert into ticket_types (event_id, name, tier, price) values "
+                             "(%s, 'General', 'general', 25) returning id", (event,)).fetchone()[0]
+        conn.execute(
+            "insert into orders (event_id, order_number, buyer_name, buyer_email, total) "
+            "select %s, 'B' || lpad(g::text, 7, '0'), 'Buyer ' || g, 'buyer' || g || "
+            "'@example.com', 250 from generate_series(1, %s) g", (event, max(1, tickets // 10)))
+        conn.execute(
+            "insert into attendees (event_id, first_name, last_name, email, company) "
+            "select %s, 'Guest', 'Number ' || g, 'guest' || g || '@example.com', 'Atelier ' || "
+            "(g %% 97) from generate_series(1, %s) g", (event, tickets))
+        conn.execute(
+            """
+            with a as (select id, row_number() over (order by id) n from attendees
+                        where event_id = %(e)s),
+                 o as (select id, row_number() over (order by order_number) n from orders
+                        where event_id = %(e)s)
+            insert into tickets (event_id, ticket_type_id, attendee_id, order_id,
+                                 ticket_number, qr_code_data)
+            select %(e)s, %(t)s, a.id, o.id, 'T' || lpad(a.n::text, 7, '0'), 'BENCH-' || a.n
+              from a join o on o.n = (a.n - 1) / 10 + 1
+            """, {"e": event, "t": ttype})
+        conn.execute("analyze")
+        devices = [conn.execute("insert into devices (organization_id, name, gate) values "
+                                "(%s, %s, %s) returning id", (org, name, gate)).fetchone()[0]
+                   for name, gate in (("Kiosk A", "North"), ("Kiosk B", "South"))]
+    return {"org": str(org), "event": str(event), "device_a": str(devices[0]),
+            "device_b": str(devices[1])}
+
+
+def claims_for(org: str, device: str) -> dict[str, Any]:
+    now = int(time.time())
+    return {"sub": device, "role": "authenticated", "aud": "authenticated", "iat": now,
+            "exp": now + 86400,
+            "app_metadata": {"organization_id": org, "staff_role": "organizer",
+                             "device_id": device}}
+
+
+def replica(folder: Path, name: str, event_id: str, device: str):
+    db = open_database(folder / f"{name}.sqlite")
+    with db.session() as session:
+        set_meta(session, "device_id", device)
+        set_meta(session, "event_id", event_id)
+    return db
+
+
+def count_rows(db) -> int:
+    with db.session() as session:
+        return sum(session.scalar(select(func.count()).select_from(m)) or 0
+                   for m in REPLICATED_TABLES)
+
+
+def naive_initial(dsn: str, claims: dict, db, page: int = 1000) -> int:
+    """The usual hand-rolled client: offset/limit pages per table, one ORM insert per row."""
+    import psycopg
+    from psycopg import sql
+    from psycopg.rows import dict_row
+
+    rows = 0
+    with psycopg.connect(dsn, row_factory=dict_row) as conn:
+        for model in REPLICATED_TABLES:
+            table = model.__tablename__
+            offset = 0
+            while True:
+                with conn.transaction():
+                    conn.execute("set local role authenticated")
+                    conn.execute("select set_config('request.jwt.claims', %s, true)",
+                                 (json.dumps(claims),))
+                    # PostgREST returns JSON: make the rows JSON the same way.
+                    result = conn.execute(sql.SQL(
+                        "select to_jsonb(t) as r from {} t order by id offset %s limit %s"
+                    ).format(sql.Identifier(table)), (offset, page)).fetchall()
+                if not result:
+                    break
+                with db.session() as session:
+                    session.connection().exec_driver_sql("PRAGMA foreign_keys=OFF")
+                    for item in result:
+                        data = item["r"]
+                        obj = model(**from_wire(model, data))
+                        obj.server_version = data.get("version")
+                        session.add(obj)
+                        session.flush()
+                    rows += len(result)
+                with db.session() as session:
+                    session.connection().exec_driver_sql("PRAGMA foreign_keys=ON")
+                offset += page
+    return rows
+
+
+def queue_scans(db, event_id: str, device: str, n: int) -> list[str]:
+    ids = []
+    with db.session() as session:
+        tickets = session.execute(select(MODEL_BY_TABLE["tickets"].id).limit(n)).scalars().all()
+        for i in range(n):
+            row = Checkin(id=new_id(), event_id=event_id, ticket_id=tickets[i % len(tickets)],
+                          device_id=device, gate="North", direction="in", method="qr",
+                          scanned_at=utcnow(), verdict="admitted", offline=True,
+                          raw_code=f"BENCH-{i}")
+            session.add(row)
+            record(session, row, "insert")
+            ids.append(row.id)
+    return ids
+
+
+def a_to_b(dsn: str, ids: dict[str, str], db_a, db_b) -> float:
+    """Seconds from a scan admitted at A until B would say 'already admitted'."""
+    from app.store.checkin_service import CheckinService
+    from app.sync.runner import SyncRunner
+
+    runners = []
+    for db, device in ((db_a, ids["device_a"]), (db_b, ids["device_b"])):
+        engine = SyncEngine(db, PostgresBackend(dsn, "authenticated",
+                                                claims_for(ids["org"], device)),
+                            ids["event"], device)
+        runner = SyncRunner(engine)  # default settings: pull every 5 s, push debounce 0.3 s
+        runner.start()
+        runners.append(runner)
+    try:
+        time.sleep(1.0)  # both settled
+        with db_a.session() as session:
+            scanned = select(Checkin.ticket_id).where(Checkin.ticket_id.is_not(None))
+            code = session.scalar(select(MODEL_BY_TABLE["tickets"].qr_code_data)
+                                  .where(MODEL_BY_TABLE["tickets"].id.not_in(scanned)).limit(1))
+        door_a = CheckinService(db_a, ids["event"], ids["device_a"], gate="North")
+        door_b = CheckinService(db_b, ids["event"], ids["device_b"], gate="South")
+        started = time.monotonic()
+        first = door_a.scan(code)
+        runners[0].poke()
+        if first.verdict != "admitted":
+            raise RuntimeError(f"kiosk A did not admit the bench ticket: {first.verdict}")
+        while time.monotonic() - started < 30:
+            with db_b.session() as session:
+                arrived = session.get(Checkin, first.checkin_id)
+            if arrived is not None:
+                break
+            time.sleep(0.02)
+        elapsed = time.monotonic() - started
+        second = door_b.scan(code)
+        if second.verdict != "already_admitted":
+            raise RuntimeError(f"kiosk B said {second.verdict}, not already_admitted")
+        return elapsed
+    finally:
+        for runner in runners:
+            runner.stop()
+
+
+def run_bench(tickets: int, say=print) -> dict[str, Any]:
+    results: dict[str, Any] = {"tickets": tickets}
+    folder = Path(tempfile.mkdtemp(prefix="showdesk-bench-"))
+    pg = temporary_postgres()
+    try:
+        pg.start()
+        import psycopg
+
+        with psycopg.connect(pg.dsn(), autocommit=True) as conn:
+            conn.execute("create database bench")
+        dsn = pg.dsn("bench")
+        apply_sql_dir(dsn, SUPABASE_MIGRATIONS)
+        t = time.perf_counter()
+        ids = seed_server(dsn, tickets)
+        say(f"seeded {tickets:,} tickets and attendees server-side in "
+            f"{time.perf_counter() - t:.1f} s")
+        claims_a = claims_for(ids["org"], ids["device_a"])
+
+        # 1. initial sync, ours vs naive
+        db_a = replica(folder, "a", ids["event"], ids["device_a"])
+        engine_a = SyncEngine(db_a, PostgresBackend(dsn, "authenticated", claims_a),
+                              ids["event"], ids["device_a"])
+        t = time.perf_counter()
+        engine_a.sync_once()
+        ours = time.perf_counter() - t
+        rows = count_rows(db_a)
+        results.update(initial_rows=rows, initial_s=round(ours, 2),
+                       initial_rows_per_s=round(rows / ours))
+        say(f"initial sync: {rows:,} rows in {ours:.2f} s = {rows / ours:,.0f} rows/s")
+
+        db_naive = replica(folder, "naive", ids["event"], ids["device_a"])
+        t = time.perf_counter()
+        naive_rows = naive_initial(dsn, claims_a, db_naive)
+        naive = time.perf_counter() - t
+        results.update(naive_rows=naive_rows, naive_s=round(naive, 2),
+                       naive_rows_per_s=round(naive_rows / naive))
+        say(f"naive offset/limit client: {naive_rows:,} rows in {naive:.2f} s = "
+            f"{naive_rows / naive:,.0f} rows/s ({naive / ours:.1f}x slower)")
+        db_naive.close()
+
+        # 2. incremental: 1,000 rows changed on the server
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("update attendees set notes = 'changed ' || now() where id in "
+                         "(select id from attendees where event_id = %s order by id limit 1000)",
+                         (ids["event"],))
+        t = time.perf_counter()
+        report = engine_a.pull()
+        incremental = time.perf_counter() - t
+        results.update(incremental_rows=report.upserted, incremental_s=round(incremental, 3))
+        say(f"incremental sync: {report.upserted:,} changed rows in {incremental:.3f} s")
+
+        # B starts as a copy of A's synced replica (same data, its own identity)
+        db_a.close()
+        shutil.copy(folder / "a.sqlite", folder / "b.sqlite")
+        db_a = replica(folder, "a", ids["event"], ids["device_a"])
+        db_b = replica(folder, "b", ids["event"], ids["device_b"])
+        engine_a = SyncEngine(db_a, PostgresBackend(dsn, "authenticated", claims_a),
+                              ids["event"], ids["device_a"])
+
+        # 3. push 10,000 queued scans, exactly once
+        scans = 10_000
+        queued = queue_scans(db_a, ids["event"], ids["device_a"], scans)
+        t = time.perf_counter()
+        pushed = engine_a.push()
+        push_s = time.perf_counter() - t
+        with psycopg.connect(dsn) as conn:
+            on_server = conn.execute("select count(*) from checkins where id = any(%s::uuid[])",
+                                     (queued,)).fetchone()[0]
+        again = engine_a.push()  # nothing left: the queue is empty
+        with db_a.session() as session:
+            left = session.scalar(select(func.count()).select_from(OutboxEntry))
+        exact = on_server == scans and left == 0 and pushed.applied == scans and not again.batches
+        results.update(push_scans=scans, push_s=round(push_s, 2), push_on_server=on_server,
+                       push_left_in_queue=left, push_exactly_once=exact)
+        say(f"push of {scans:,} queued scans: {push_s:.2f} s; on server {on_server:,}, left in "
+            f"queue {left}, exactly once: {'yes' if exact else 'NO'}")
+        engine_a.pull()
+        SyncEngine(db_b, PostgresBackend(dsn, "authenticated",
+                                         claims_for(ids["org"], ids["device_b"])),
+                   ids["event"], ids["device_b"]).pull()
+
+        # 4. A -> B with two background runners
+        elapsed = a_to_b(dsn, ids, db_a, db_b)
+        results["a_to_b_s"] = round(elapsed, 2)
+        say(f"scan at kiosk A -> 'already admitted' at kiosk B: {elapsed:.2f} s "
+            "(default settings: pull every 5 s, push 0.3 s after a scan)")
+        db_a.close()
+        db_b.close()
+    finally:
+        pg.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    results["targets"] = TARGETS
+    results["met"] = {
+        "initial": results.get("initial_rows_per_s", 0) >= TARGETS["initial_rows_per_s"],
+        "incremental": results.get("incremental_s", 99) <= TARGETS["incremental_s"],
+        "push": results.get("push_s", 99) <= TARGETS["push_10k_s"],
+        "a_to_b": results.get("a_to_b_s", 99) <= TARGETS["a_to_b_s"],
+    }
+    return results
+
+
+def cli_bench_sync(args: argparse.Namespace) -> int:
+    as_json = bool(getattr(args, "json", False))
+    tickets = int(getattr(args, "tickets", 100_000) or 100_000)
+    results = run_bench(tickets, say=(lambda _m: None) if as_json else print)
+    if as_json:
+        print(json.dumps(results))
+    else:
+        met = results["met"]
+        print("targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in met.items()))
+    return 0 if results.get("push_exactly_once") else 1
+
+
+
