@@ -53,6 +53,7 @@ class Config:
     supabase_password: str | None = None
     postgres_dsn: str | None = None
     postgres_role: str = "authenticated"
+    postgres_claims: str | None = None  # JSON: the JWT claims PostgREST would set (sync)
     jwt_secret: str | None = None
     pull_interval_seconds: float = 5.0
     push_debounce_seconds: float = 0.3
