@@ -403,6 +403,82 @@ class SupabaseDB:
                 )
         return ids
 
+    def create_backstage(self, org: OrgFixture) -> dict[str, Any]:
+        """A show with one segment, a designer, two models and looks walking in order, a person
+        with a call time, and a staff member. Returns their ids."""
+        with self.connect() as conn:
+
+            def one(sql: str, *params: Any) -> str:
+                return str(conn.execute(sql, params).fetchone()["id"])
+
+            show = one(
+                "INSERT INTO runway_shows (event_id, name) VALUES (%s, 'SS27') RETURNING id",
+                org.event_id,
+            )
+            segment = one(
+                "INSERT INTO runway_segments (show_id, name, order_key) VALUES (%s, 'Opening', 'a0') RETURNING id",
+                show,
+            )
+            designer = one(
+                "INSERT INTO designers (event_id, name, brand) VALUES (%s, 'Ada Vane', 'VANE') RETURNING id",
+                org.event_id,
+            )
+            models, looks, appearances = [], [], []
+            for i, key in enumerate(("a0", "a1")):
+                models.append(
+                    one(
+                        "INSERT INTO models (event_id, first_name, last_name) VALUES (%s, %s, 'Model') RETURNING id",
+                        org.event_id,
+                        f"M{i}",
+                    )
+                )
+                looks.append(
+                    one(
+                        "INSERT INTO looks (event_id, designer_id, title) VALUES (%s, %s, %s) RETURNING id",
+                        org.event_id,
+                        designer,
+                        f"Look {i + 1}",
+                    )
+                )
+                appearances.append(
+                    one(
+                        "INSERT INTO runway_appearances (segment_id, look_id, model_id, order_key)"
+                        " VALUES (%s, %s, %s, %s) RETURNING id",
+                        segment,
+                        looks[i],
+                        models[i],
+                        key,
+                    )
+                )
+            person = one(
+                "INSERT INTO people (event_id, full_name, role, department, model_id)"
+                " VALUES (%s, 'M0 Model', 'Model', 'models', %s) RETURNING id",
+                org.event_id,
+                models[0],
+            )
+            call_time = one(
+                "INSERT INTO call_times (event_id, person_id, call_at)"
+                " VALUES (%s, %s, now() + interval '1 hour') RETURNING id",
+                org.event_id,
+                person,
+            )
+            staff = one(
+                "INSERT INTO staff (organization_id, event_id, name, role) VALUES (%s, %s, 'Sam', 'door') RETURNING id",
+                org.id,
+                org.event_id,
+            )
+        return {
+            "show": show,
+            "segment": segment,
+            "designer": designer,
+            "models": models,
+            "looks": looks,
+            "appearances": appearances,
+            "person": person,
+            "call_time": call_time,
+            "staff": staff,
+        }
+
     def claims(
         self,
         org: OrgFixture | str | None,
