@@ -25,12 +25,10 @@ from app.ui.qt import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QKeySequence,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QShortcut,
     QSizePolicy,
     Qt,
     QTableView,
@@ -59,6 +57,23 @@ class _Service:
 
     def __init__(self, stop: Callable[[], None]) -> None:
         self.stop = stop
+
+
+class BoardView(QTableView):
+    """The board's table: Enter marks the selected people arrived.
+
+    A key press, not a QShortcut: shortcuts are matched before application event filters see
+    the key, so the Enter ending a USB scanner's burst would also "tap" the selected row.
+    """
+
+    enter_pressed = Signal()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.enter_pressed.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
 
 class CallTimesTab(QWidget):
@@ -207,7 +222,7 @@ class CallTimesTab(QWidget):
         self.talent_panel.setVisible(False)
         root.addWidget(self.talent_panel)
 
-        self.table = QTableView()
+        self.table = BoardView()
         self.table.setModel(self.proxy)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -220,10 +235,7 @@ class CallTimesTab(QWidget):
         for col, width in enumerate((200, 90, 140, 110, 200, 120, 140)):
             self.table.setColumnWidth(col, width)
         self.table.doubleClicked.connect(lambda _i: self.mark_selected_arrived())
-        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            shortcut = QShortcut(QKeySequence(key), self.table)
-            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
-            shortcut.activated.connect(self.mark_selected_arrived)
+        self.table.enter_pressed.connect(self.mark_selected_arrived)
         root.addWidget(self.table, 1)
 
         actions = QHBoxLayout()
