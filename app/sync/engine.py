@@ -239,7 +239,7 @@ class SyncEngine:
         for start in range(0, len(seqs), 500):
             conn.execute(delete(outbox).where(outbox.c.seq.in_(seqs[start:start + 500])))
         later = set(conn.execute(select(outbox.c.table_name, outbox.c.row_id)
-                                 .where(outbox.c.state == "pending")).tuples())
+                                 .where(outbox.c.state == "pending")))
         by_table: dict[str, list[dict[str, Any]]] = {}
         for entry, version in settled:
             if version is None:
@@ -452,7 +452,7 @@ def _result_dict(result: PushResult) -> dict[str, Any]:
 def _pending_rows(session: Session) -> set[tuple[str, str]]:
     return set(session.execute(
         select(OutboxEntry.table_name, OutboxEntry.row_id).where(OutboxEntry.state == "pending")
-    ).tuples())
+    ))
 
 
 def _upsert_rows(session: Session, model: type, rows: Iterable[tuple[dict, int | None]]) -> int:

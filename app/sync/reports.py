@@ -73,7 +73,7 @@ def queue_info(session: Session) -> QueueInfo:
     by_table = session.execute(
         select(OutboxEntry.table_name, func.count()).where(pending)
         .group_by(OutboxEntry.table_name).order_by(func.count().desc())
-    ).tuples().all()
+    ).all()
     return QueueInfo(count, oldest, [(t, n) for t, n in by_table])
 
 
@@ -156,7 +156,7 @@ def double_entries(session: Session, event_id: str) -> list[DoubleEntry]:
             Checkin.kind == "scan", Checkin.direction == "in", Checkin.id.not_in(annulled),
         ).order_by(Checkin.ticket_id, Checkin.scanned_at, Checkin.id)
     ).all()
-    device_names = dict(session.execute(select(Device.id, Device.name)).tuples().all())
+    device_names = dict(session.execute(select(Device.id, Device.name)).all())
     by_ticket: dict[str, list[Checkin]] = {}
     for row in rows:
         by_ticket.setdefault(row.ticket_id, []).append(row)
