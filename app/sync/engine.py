@@ -238,8 +238,8 @@ class SyncEngine:
         seqs = [entry.seq for entry, _ in settled]
         for start in range(0, len(seqs), 500):
             conn.execute(delete(outbox).where(outbox.c.seq.in_(seqs[start:start + 500])))
-        later = set(conn.execute(select(outbox.c.table_name, outbox.c.row_id)
-                                 .where(outbox.c.state == "pending")))
+        later = {tuple(row) for row in conn.execute(
+            select(outbox.c.table_name, outbox.c.row_id).where(outbox.c.state == "pending"))}
         by_table: dict[str, list[dict[str, Any]]] = {}
         for entry, version in settled:
             if version is None:
@@ -450,9 +450,9 @@ def _result_dict(result: PushResult) -> dict[str, Any]:
 
 
 def _pending_rows(session: Session) -> set[tuple[str, str]]:
-    return set(session.execute(
+    return {tuple(row) for row in session.execute(
         select(OutboxEntry.table_name, OutboxEntry.row_id).where(OutboxEntry.state == "pending")
-    ))
+    )}
 
 
 def _upsert_rows(session: Session, model: type, rows: Iterable[tuple[dict, int | None]]) -> int:
