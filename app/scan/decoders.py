@@ -41,7 +41,12 @@ def safe_text(raw: bytes) -> str:
         return raw.decode("utf-8", errors="backslashreplace")
 
 
+MIN_SIDE = 21  # the smallest QR code is 21 modules wide: anything smaller cannot hold one
+
+
 def to_gray(frame: np.ndarray) -> np.ndarray:
+    if frame.dtype != np.uint8:
+        frame = np.clip(frame, 0, 255).astype(np.uint8)
     if frame.ndim == 2:
         return frame
     if frame.shape[2] == 4:
@@ -211,11 +216,14 @@ class ChainDecoder:
         self.stages = list(stages)
         self.budget_ms = budget_ms
         self.last_stage: str | None = None  # which stage read the last frame (for the bench)
+        self.skipped: dict[str, str] = {}  # decoders asked for but not available here
 
     def decode(self, frame_bgr: np.ndarray) -> list[Decoded]:
         start = time.thread_time()
-        gray = to_gray(frame_bgr)
         self.last_stage = None
+        if frame_bgr is None or frame_bgr.ndim not in (2, 3) or min(frame_bgr.shape[:2]) < MIN_SIDE:
+            return []
+        gray = to_gray(frame_bgr)
         for i, (label, stage) in enumerate(self.stages):
             if (
                 i
@@ -243,6 +251,8 @@ def _auto_chain() -> ChainDecoder:
         return gh.decode_gray(gray)
 
     def half(gray: np.ndarray) -> list[Decoded]:
+        if min(gray.shape) < 4 * MIN_SIDE:
+            return []
         small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
         return la.decode_gray(small, scale=0.5)
 
@@ -294,17 +304,25 @@ def available_decoders() -> dict[str, str | None]:
 
 def build_chain(spec: str = "auto") -> Decoder:
     """A decoder from a spec: ``auto`` (the measured default), one name, or ``zxing,zbar``
-    (tried in order, first hit wins). Raises DecoderUnavailable with a clear message."""
-    names = [s.strip().lower() for s in (spec or "auto").split(",") if s.strip()]
-    if not names:
-        names = ["auto"]
+    (tried in order, first hit wins). In a list, a decoder that cannot load here (say zbar
+    without its system library) is skipped and named in ``.skipped``; a single name, or a
+    list where nothing loads, raises DecoderUnavailable with a clear message."""
+    names = [s.strip().lower() for s in (spec or "auto").split(",") if s.strip()] or ["auto"]
     if len(names) == 1:
         return _plain(names[0])
-    decoders = [_plain(n) for n in names]
-    stages: list[Stage] = []
-    for d in decoders:
-        if hasattr(d, "decode_gray"):
-            stages.append((d.name, d.decode_gray))
-        else:
-            stages.append((d.name, d.decode))
-    return ChainDecoder("+".join(d.name for d in decoders), stages)
+    decoders: list[Decoder] = []
+    skipped: dict[str, str] = {}
+    for n in names:
+        try:
+            decoders.append(_plain(n))
+        except DecoderUnavailable as exc:
+            if n not in DECODER_NAMES:
+                raise
+            skipped[n] = str(exc)
+    if not decoders:
+        reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items())
+        raise DecoderUnavailable(f"No QR decoder can run here ({reasons}).")
+    stages: list[Stage] = [(d.name, getattr(d, "decode_gray", d.decode)) for d in decoders]
+    chain = ChainDecoder("+".join(d.name for d in decoders), stages)
+    chain.skipped = skipped
+    return chain

@@ -77,15 +77,16 @@ class _Pacer:
 
 
 class CameraSource:
-    """A webcam by index, through OpenCV. Raises `CameraUnavailable` when there is none."""
+    """A webcam by index (or a stream URL such as ``rtsp://…``), through OpenCV.
+    Raises `CameraUnavailable` when there is none or when it stops sending pictures."""
 
     live = True
     FAILED_READS_BEFORE_LOST = 30  # about one second of a 30 fps camera sending nothing
 
-    def __init__(self, index: int = 0, width: int = 1280, height: int = 720) -> None:
+    def __init__(self, index: int | str = 0, width: int = 1280, height: int = 720) -> None:
         self.index = index
         self.width, self.height = width, height
-        self.name = f"camera {index}"
+        self.name = f"camera {index}" if isinstance(index, int) else str(index)
         self._cap: cv2.VideoCapture | None = None
         self._failed = 0
         self.open()
