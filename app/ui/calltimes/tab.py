@@ -17,7 +17,13 @@ from app.domain import calltimes as rules
 from app.errors import explain
 from app.store import calltimes_store as store
 from app.ui.calltimes.alert_service import AlertService
-from app.ui.calltimes.board_model import COL_COUNTDOWN, COL_NAME, BoardFilter, CallBoardModel
+from app.ui.calltimes.board_model import (
+    COL_COUNTDOWN,
+    COL_NAME,
+    STATUS_ROLE,
+    BoardFilter,
+    CallBoardModel,
+)
 from app.ui.calltimes.dialogs import EditCallDialog
 from app.ui.qt import (
     QAbstractItemView,
@@ -102,6 +108,7 @@ class CallTimesTab(QWidget):
         self.feed: Any = None
         self.wedge: Any = None
         self._closed = False
+        self._scroll_pending = False  # first load: show the first late person once visible
 
         self.model = CallBoardModel(self.clock, self.no_show_minutes)
         self.proxy = BoardFilter()
@@ -227,6 +234,7 @@ class CallTimesTab(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
         self.table.setAccessibleName("Call times")
         header = self.table.horizontalHeader()
@@ -286,10 +294,16 @@ class CallTimesTab(QWidget):
         current = self.table.currentIndex()
         current_id = current.data(Qt.ItemDataRole.UserRole + 1) if current.isValid() else None
         scroll = self.table.verticalScrollBar().value()
+        first_load = self.board is None
         self.board = board
         self.model.set_board(board)
         self._restore_selection(selected, current_id)
-        self.table.verticalScrollBar().setValue(scroll)
+        if first_load:
+            self._scroll_pending = True
+            if self.isVisible():
+                QTimer.singleShot(0, self._scroll_once)
+        else:
+            self.table.verticalScrollBar().setValue(scroll)
         self._show_general_call()
         self._update_summary()
         self.loaded.emit()
@@ -309,6 +323,31 @@ class CallTimesTab(QWidget):
                     index,
                     selection.SelectionFlag.Select | selection.SelectionFlag.Rows,
                 )
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._scroll_pending and self.board is not None:
+            QTimer.singleShot(0, self._scroll_once)
+
+    def _scroll_once(self) -> None:
+        if self._scroll_pending:
+            self._scroll_pending = False
+            self.scroll_to_now()
+
+    def scroll_to_now(self) -> None:
+        """Bring the first person who is late (else the next one due) to the top of the view."""
+        S = rules.CallStatus
+        target = None
+        for wanted in ((S.LATE,), (S.SCHEDULED, S.CONFIRMED)):
+            for r in range(self.proxy.rowCount()):
+                index = self.proxy.index(r, COL_NAME)
+                if index.data(STATUS_ROLE) in wanted:
+                    target = index
+                    break
+            if target is not None:
+                break
+        if target is not None:
+            self.table.scrollTo(target, QAbstractItemView.ScrollHint.PositionAtTop)
 
     # --- ticking ----------------------------------------------------------------------------
     def tick(self) -> None:
