@@ -281,10 +281,12 @@ class SupabaseBackend:
 
     def _get_client(self):
         if self._client is None:
+            import httpx
             from supabase import ClientOptions, create_client
 
             options = ClientOptions(
-                postgrest_client_timeout=self.timeout,
+                httpx_client=httpx.Client(timeout=httpx.Timeout(self.timeout,
+                                                                connect=CONNECT_TIMEOUT_SECONDS)),
                 postgrest_client_retry=False,  # we retry ourselves, with backoff
                 auto_refresh_token=False,
                 persist_session=False,
