@@ -40,23 +40,29 @@ class Database:
         self.engine.dispose()
 
 
-def _set_pragmas(dbapi_connection: sqlite3.Connection, _record) -> None:
+def _set_pragmas(dbapi_connection: sqlite3.Connection, _record, busy_timeout_ms: int = 5000) -> None:
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")  # first: WAL setup may wait
     cursor.execute("PRAGMA journal_mode=WAL")
     # FULL: a scan is on disk before its verdict is shown, even if power is cut.
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
 
-def make_engine(path: Path) -> Engine:
+def make_engine(path: Path, busy_timeout_ms: int = 5000) -> Engine:
     engine = create_engine(f"sqlite:///{path}", future=True)
-    event.listen(engine, "connect", _set_pragmas)
+
+    def on_connect(dbapi_connection, record) -> None:
+        _set_pragmas(dbapi_connection, record, busy_timeout_ms)
+
+    event.listen(engine, "connect", on_connect)
     return engine
 
 
-def open_database(path: str | Path, *, upgrade: bool = True) -> Database:
+def open_database(
+    path: str | Path, *, upgrade: bool = True, busy_timeout_ms: int = 5000
+) -> Database:
     """Open (creating if needed) and upgrade the replica at ``path``.
 
     Raises DatabaseProblem with a readable message for a corrupt, locked, unwritable or
@@ -67,10 +73,16 @@ def open_database(path: str | Path, *, upgrade: bool = True) -> Database:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DatabaseProblem(f"Cannot create the folder for the database {path.parent}: {exc.strerror}.") from exc
-    engine = make_engine(path)
+    engine = make_engine(path, busy_timeout_ms)
     try:
         with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA quick_check").fetchall()
+            problems = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check").fetchall()]
+        if problems != ["ok"]:
+            engine.dispose()
+            raise DatabaseProblem(
+                f"The database {path} is damaged and cannot be read ({str(problems[0])[:80]}). "
+                "Keep the file for support, and start with a fresh database (or restore a copy)."
+            )
         if upgrade:
             upgrade_schema(engine)
     except (OperationalError, DatabaseError) as exc:

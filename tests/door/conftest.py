@@ -60,7 +60,9 @@ class Door:
         ticket_id = new_id()
         qr = code or self.token(ticket_id, tier, serial)
         with self.db.session() as s:
-            attendee = Attendee(event_id=self.event_id, first_name=first, last_name=last, notes=notes)
+            attendee = Attendee(
+                event_id=self.event_id, first_name=first, last_name=last, notes=notes
+            )
             order = Order(event_id=self.event_id, order_number=f"O-{ticket_id[:6]}")
             s.add_all([attendee, order])
             s.flush()
@@ -82,7 +84,11 @@ class Door:
 
     def revoke(self, ticket_id: str, serial: int, reason: str) -> None:
         with self.db.session() as s:
-            s.add(RevokedToken(event_id=self.event_id, ticket_id=ticket_id, token_serial=serial, reason=reason))
+            s.add(
+                RevokedToken(
+                    event_id=self.event_id, ticket_id=ticket_id, token_serial=serial, reason=reason
+                )
+            )
 
     def service(self, **kw) -> CheckinService:
         kw.setdefault("gate", "North door")
@@ -139,3 +145,33 @@ def make_event(db, name: str = "Test Show", now: datetime | None = None) -> Door
 @pytest.fixture
 def door(db) -> Door:
     return make_event(db)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> tuple[object, str]:
+    """A 2,000-ticket demo database, built once; tests get their own copy (``demo_db``)."""
+    from app.store.db import open_database
+    from app.store.demo import seed_demo
+
+    path = tmp_path_factory.mktemp("demo") / "template.sqlite"
+    database = open_database(path)
+    event_id = seed_demo(database, tickets=2000, seed=7)
+    with database.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close()
+    return path, event_id
+
+
+@pytest.fixture
+def demo_db(demo_template, tmp_path):
+    """(Database, event_id) on a private copy of the demo template."""
+    import shutil
+
+    from app.store.db import open_database
+
+    template, event_id = demo_template
+    path = tmp_path / "demo.sqlite"
+    shutil.copy(template, path)
+    database = open_database(path)
+    yield database, event_id
+    database.close()

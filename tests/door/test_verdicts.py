@@ -198,7 +198,10 @@ def test_rotated_keys_both_verify(door):
         s.get(Event, door.event_id).public_keys = [door.public_key, new_public]
     ticket_id = new_id()
     qr = issue_token(
-        new_private, ticket_id=ticket_id, event_id=door.event_id, ticket_type_id=door.types["general"]
+        new_private,
+        ticket_id=ticket_id,
+        event_id=door.event_id,
+        ticket_type_id=door.types["general"],
     )
     assert door.service().scan(qr).verdict is Verdict.ADMITTED
     _, old_qr = door.add_ticket()
