@@ -17,16 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain import calltimes as rules
-from app.domain.lineup import Appearance, Lineup, Segment, ShowSettings, status_label
+from app.domain.lineup import Lineup, status_label
 from app.store.calltimes_store import event_tz, load_board
 from app.store.db import Database
 from app.store.models import (
-    Designer,
     Event,
-    Look,
     Model,
-    RunwayAppearance,
-    RunwaySegment,
     RunwayShow,
 )
 
@@ -38,53 +34,21 @@ class ExportProblem(Exception):
 # --- lineup ---------------------------------------------------------------------------------
 
 
-def load_lineup(session: Session, show_id: str) -> tuple[RunwayShow, Event, Lineup]:
-    """A show's lineup read straight from the replica (walk order, numbers, quick changes)."""
-    show = session.get(RunwayShow, show_id)
+def load_lineup(db: Database, show_id: str) -> tuple[RunwayShow, Event | None, Lineup]:
+    """A show's lineup (walk order, numbers, quick changes) by team E1's lineup store."""
+    from app.store.lineup_store import LineupProblem
+    from app.store.lineup_store import load_lineup as load
+
+    try:
+        lineup = load(db, show_id)
+    except LineupProblem as exc:
+        raise ExportProblem(str(exc)) from exc
+    with db.session() as session:
+        show = session.get(RunwayShow, show_id)
+        event = session.get(Event, show.event_id) if show else None
     if show is None:
         raise ExportProblem("This show is not on this device. Sync, then try again.")
-    event = session.get(Event, show.event_id)
-    segments = [
-        Segment(s.id, s.name, s.order_key, s.music_cue, s.walk_interval_s)
-        for s in session.scalars(select(RunwaySegment).where(RunwaySegment.show_id == show_id))
-    ]
-    seg_ids = [s.id for s in segments]
-    rows = session.execute(
-        select(RunwayAppearance, Look, Designer, Model)
-        .join(Look, Look.id == RunwayAppearance.look_id)
-        .outerjoin(Designer, Designer.id == Look.designer_id)
-        .outerjoin(Model, Model.id == RunwayAppearance.model_id)
-        .where(RunwayAppearance.segment_id.in_(seg_ids))
-    ).all()
-    appearances = []
-    for ra, look, designer, model in rows:
-        alive = model is not None and model.deleted_at is None
-        appearances.append(
-            Appearance(
-                id=ra.id,
-                segment_id=ra.segment_id,
-                look_id=look.id,
-                look_title=look.title,
-                order_key=ra.order_key,
-                designer=(designer.brand or designer.name) if designer else None,
-                model_id=ra.model_id,
-                model_name=model.full_name if alive else None,
-                is_opening=ra.is_opening,
-                is_closing=ra.is_closing,
-                status=ra.status,
-                notes=ra.notes,
-            )
-        )
-    settings = ShowSettings(
-        id=show.id,
-        name=show.name,
-        walk_interval_s=show.walk_interval_s or 30,
-        quick_change_min_looks=show.quick_change_min_looks,
-        quick_change_min_seconds=show.quick_change_min_seconds,
-        starts_at=show.starts_at,
-        status=show.status,
-    )
-    return show, event, Lineup(settings, segments, appearances)
+    return show, event, lineup
 
 
 def _mmss(seconds: int) -> str:
@@ -115,8 +79,8 @@ class LineupSheet:
     quick_change_count: int
 
 
-def lineup_sheet_data(session: Session, show_id: str) -> LineupSheet:
-    show, event, lineup = load_lineup(session, show_id)
+def lineup_sheet_data(db: Database, show_id: str) -> LineupSheet:
+    show, event, lineup = load_lineup(db, show_id)
     tz = event_tz(event.timezone if event else None)
     quick = lineup.quick_change_by_second()
     offsets = lineup.planned_offsets()
@@ -181,14 +145,18 @@ class RunCard:
     changes: list[RunChange]
 
 
-def run_cards_data(session: Session, show_id: str) -> list[RunCard]:
+def run_cards_data(db: Database, show_id: str) -> list[RunCard]:
     """One card per model who walks in the show, in order of their first look."""
-    show, event, lineup = load_lineup(session, show_id)
+    show, event, lineup = load_lineup(db, show_id)
+    with db.session() as session:
+        models = {
+            m.id: m for m in session.scalars(select(Model).where(Model.event_id == show.event_id))
+        }
     offsets = lineup.planned_offsets()
     quick_pairs = {(q.first_id, q.second_id) for q in lineup.quick_changes()}
     cards = []
     for model_id, run in lineup.model_runs().items():
-        model = session.get(Model, model_id)
+        model = models.get(model_id)
         looks = []
         for a in run:
             seg = lineup.segment_of(a)
@@ -273,7 +241,7 @@ def call_sheet_data(
     for row in board.rows:
         call = row.call
         if row.offset_minutes is not None and call.source == "offset":
-            offset = f"general call {row.offset_minutes:+d} min"
+            offset = f"GC {row.offset_minutes:+d} min"
         else:
             offset = ""
         info = row.status(now, no_show_after_minutes, tz)
@@ -353,8 +321,7 @@ def _write_csv(path: str | Path, header: list[str], rows: list[list[str]]) -> Pa
 
 def export_lineup_csv(db: Database, show_id: str, path: str | Path) -> Path:
     """The show's lineup in walk order as CSV (UTF-8 with BOM, opens cleanly in Excel)."""
-    with db.session() as session:
-        sheet = lineup_sheet_data(session, show_id)
+    sheet = lineup_sheet_data(db, show_id)
     rows = [
         [
             str(x.number),

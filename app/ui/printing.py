@@ -44,9 +44,10 @@ p.sub { color: #444; margin: 0 0 8px 0; }
 table { border-collapse: collapse; }
 th { background: #e8e8e8; text-align: left; padding: 3px 5px; }
 td { padding: 3px 5px; border-bottom: 1px solid #bbb; }
-td.num { font-weight: bold; text-align: right; }
+td.num { font-weight: bold; text-align: right; white-space: nowrap; }
+td.time { white-space: nowrap; }
+p.card { font-size: 28pt; font-weight: bold; margin: 0 0 2px 0; }
 .qc { color: #b00020; font-weight: bold; }
-.big { font-size: 26pt; font-weight: bold; }
 """
 
 
@@ -68,12 +69,14 @@ def _document(title: str, body: str) -> QTextDocument:
 
 
 def _table(header: list[str], rows: list[list[str]], widths: list[int] | None = None) -> str:
-    cols = ""
-    if widths:
-        cols = "".join(f'<col width="{w}%">' for w in widths)
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(rows_cell for rows_cell in row) + "</tr>" for row in rows)
-    return f'<table width="100%" cellspacing="0">{cols}<tr>{head}</tr>{body}</table>'
+    # QTextDocument ignores <col>; widths go on the header cells.
+    widths = widths or [0] * len(header)
+    head = "".join(
+        f'<th width="{w}%">{_e(h)}</th>' if w else f"<th>{_e(h)}</th>"
+        for h, w in zip(header, widths, strict=False)
+    )
+    body = "".join("<tr>" + "".join(row) + "</tr>" for row in rows)
+    return f'<table width="100%" cellspacing="0">{head and f"<tr>{head}</tr>"}{body}</table>'
 
 
 def _td(text: object, cls: str = "") -> str:
@@ -98,7 +101,7 @@ def lineup_sheet_html(sheet: LineupSheet) -> str:
 
     def flush() -> None:
         if rows:
-            parts.append(_table(header, rows, [6, 22, 16, 18, 8, 30]))
+            parts.append(_table(header, rows, [6, 24, 16, 20, 9, 25]))
             rows.clear()
 
     for line in sheet.lines:
@@ -117,7 +120,7 @@ def lineup_sheet_html(sheet: LineupSheet) -> str:
                 _td(look),
                 _td(line.designer),
                 _td(line.model),
-                _td(line.planned),
+                _td(line.planned, "time"),
                 f'<td class="qc">{note}</td>' if mark else f"<td>{note}</td>",
             ]
         )
@@ -130,8 +133,8 @@ def run_cards_html(cards: list[RunCard]) -> str:
     if not cards:
         return "<h1>Run cards</h1><p>No model walks in this show yet.</p>"
     for i, card in enumerate(cards):
-        brk = ' style="page-break-before: always"' if i else ""
-        parts.append(f'<h1{brk}><span class="big">{_e(card.model_name)}</span></h1>')
+        brk = ' style="page-break-before: always;"' if i else ""
+        parts.append(f'<p class="card"{brk}>{_e(card.model_name)}</p>')
         sub = [card.show_name, card.event_name, card.agency, card.phone]
         parts.append(f'<p class="sub">{_e(" · ".join(s for s in sub if s))}</p>')
         numbers = ", ".join(str(look.number) for look in card.looks)
@@ -142,7 +145,7 @@ def run_cards_html(cards: list[RunCard]) -> str:
                 _td(look.look),
                 _td(look.designer),
                 _td(look.segment),
-                _td(look.planned),
+                _td(look.planned, "time"),
                 _td(look.music_cue),
             ]
             for look in card.looks
@@ -151,7 +154,7 @@ def run_cards_html(cards: list[RunCard]) -> str:
             _table(
                 ["No.", "Look", "Designer", "Segment", "Start", "Music"],
                 rows,
-                [8, 30, 20, 16, 10, 16],
+                [7, 28, 18, 18, 10, 19],
             )
         )
         if card.changes:
@@ -178,28 +181,26 @@ def call_sheet_html(sheet: CallSheet) -> str:
                 _td(line.name),
                 _td(line.role),
                 _td(line.location),
-                _td(line.phone),
+                _td(line.phone, "time"),
                 _td(line.call_note),
             ]
             for line in lines
         ]
         parts.append(
             _table(
-                ["Call", "Name", "Role", "Location", "Phone", "Note"], rows, [8, 22, 18, 16, 16, 20]
+                ["Call", "Name", "Role", "Location", "Phone", "Note"], rows, [9, 22, 16, 15, 16, 22]
             )
         )
     return "".join(parts)
 
 
 def lineup_sheet_document(db: Database, show_id: str) -> QTextDocument:
-    with db.session() as session:
-        sheet = lineup_sheet_data(session, show_id)
+    sheet = lineup_sheet_data(db, show_id)
     return _document(f"{sheet.show_name} — lineup", lineup_sheet_html(sheet))
 
 
 def run_cards_document(db: Database, show_id: str) -> QTextDocument:
-    with db.session() as session:
-        cards = run_cards_data(session, show_id)
+    cards = run_cards_data(db, show_id)
     return _document("Run cards", run_cards_html(cards))
 
 
