@@ -13,6 +13,7 @@ from app.ui.qt import (
     QLineEdit,
     QObject,
     Qt,
+    QTimer,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -95,11 +96,12 @@ class KioskLock(QObject):
 
     def lock(self) -> None:
         self.locked = True
-        self.window.installEventFilter(self)
+        # Screens adjust first: a layout change after going fullscreen can drop the state.
+        self.locked_changed.emit(True)
         self.window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
         self.window.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
         self.window.showFullScreen()
-        self.locked_changed.emit(True)
+        self.window.installEventFilter(self)
 
     def unlock(self) -> None:
         self.locked = False
@@ -115,6 +117,10 @@ class KioskLock(QObject):
         self.dialog.unlocked.connect(self.unlock)
         self.dialog.open()
         return self.dialog
+
+    def _refullscreen(self) -> None:
+        if self.locked and not self.window.isFullScreen():
+            self.window.showFullScreen()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
         if obj is not self.window or not self.locked:
@@ -132,5 +138,6 @@ class KioskLock(QObject):
             self.refused += 1
             return True
         if kind == QEvent.Type.WindowStateChange and not self.window.isFullScreen():
-            self.window.showFullScreen()  # a window manager shortcut tried to un-fullscreen us
+            # A window manager shortcut tried to un-fullscreen us: go back, after this event.
+            QTimer.singleShot(0, self._refullscreen)
         return False

@@ -150,6 +150,7 @@ class CameraFeed(QObject):
     code_read = Signal(str, float)  # text, perf_counter() when the loop handed it over
     problem = Signal(str)  # a banner sentence
     running = Signal(str)  # source name
+    recovered = Signal()  # the camera came back after being lost
 
     STALL_SECONDS = 3.0
 
@@ -210,6 +211,7 @@ class CameraFeed(QObject):
             on_frame=self._on_frame,
             on_error=self._on_error,
             debounce_seconds=self.debounce_seconds,
+            on_recovered=self.recovered.emit,
         )
         self._last_frame_at = time.monotonic()
         self.loop.start()

@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from app.ui.qt import (
+    QEvent,
     QKeyEvent,
+    QKeySequence,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -44,6 +46,16 @@ class SearchBox(QLineEdit):
     """Down arrow moves into the results; the rest is a normal line edit."""
 
     down = Signal()
+
+    def event(self, event) -> bool:  # noqa: N802 (Qt naming)
+        # A line edit claims Ctrl+Z for its own text undo; at the door Ctrl+Z means
+        # "undo the last admission", so let the door's shortcut have it.
+        if event.type() == QEvent.Type.ShortcutOverride and event.matches(
+            QKeySequence.StandardKey.Undo
+        ):
+            event.ignore()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         if event.key() == Qt.Key.Key_Down:

@@ -123,6 +123,7 @@ class DoorTab(QWidget):
         self.feed.code_read.connect(lambda code, t0: self.scan_code(code, "qr", t0))
         self.feed.problem.connect(self._camera_problem)
         self.feed.running.connect(self._camera_running)
+        self.feed.recovered.connect(lambda: self.preview.set_banner(""))
 
         self._counter_timer = QTimer(self)
         self._counter_timer.setSingleShot(True)
@@ -160,11 +161,12 @@ class DoorTab(QWidget):
         self.tiers = QLabel("")
         self.tiers.setObjectName("tierCounters")
         self.tiers.setWordWrap(True)
-        self.staff_button = QPushButton("Staff…")
+        self.staff_button = QPushButton("Kiosk mode")
         self.staff_button.setObjectName("staffButton")
-        self.staff_button.setToolTip("Staff PIN: leave kiosk mode, change gate (Ctrl+Shift+K)")
+        self.staff_button.setToolTip(
+            "Lock this screen as a kiosk; the staff PIN unlocks it (Ctrl+Shift+K)"
+        )
         self.staff_button.clicked.connect(self.staff_unlock)
-        self.staff_button.setVisible(False)
 
         top = QHBoxLayout()
         top.addWidget(gate_label)
@@ -412,9 +414,14 @@ class DoorTab(QWidget):
     def _show_card(self, details: Any) -> None:
         self.card = AttendeeCard(details, "out" if self.direction.isChecked() else "in", self)
         self.card.check_in.connect(self.check_in_ticket)
-        self.card.finished.connect(lambda _r: self.search.box.setFocus())
+        self.card.finished.connect(self._back_to_search)
         self.card.open()
         self.card.check_in_button.setFocus()
+
+    def _back_to_search(self, _result: int = 0) -> None:
+        """After a dialog: keys go to the door again (some window managers forget)."""
+        self.window().activateWindow()
+        self.search.box.setFocus()
 
     # --- undo -----------------------------------------------------------------------------
     def undo_target(self) -> tuple[str, str] | None:
@@ -438,6 +445,7 @@ class DoorTab(QWidget):
             return
         self.annul_dialog = AnnulDialog(target[0], target[1], self)
         self.annul_dialog.confirmed.connect(self._annul)
+        self.annul_dialog.finished.connect(self._back_to_search)
         self.annul_dialog.open()
 
     def _annul(self, checkin_id: str, reason: str) -> None:
@@ -498,8 +506,7 @@ class DoorTab(QWidget):
         self.kiosk.lock()
 
     def _kiosk_changed(self, locked: bool) -> None:
-        self.staff_button.setVisible(True)
-        self.staff_button.setText("Staff…" if locked else "Lock kiosk")
+        self.staff_button.setText("Staff…" if locked else "Kiosk mode")
         self.gate.setReadOnly(locked)
 
     def _needs_pin(self, purpose: str, then: Callable[[], None]) -> bool:
@@ -511,9 +518,10 @@ class DoorTab(QWidget):
         return True
 
     def staff_unlock(self) -> None:
+        """Ctrl+Shift+K / the staff button: PIN to unlock a kiosk, or lock the screen as one."""
         if self.kiosk is None:
-            return
-        if self.kiosk.locked:
+            self.enter_kiosk_mode(self.window())
+        elif self.kiosk.locked:
             self.kiosk.ask_pin()
         else:
             self.kiosk.lock()

@@ -1,0 +1,65 @@
+"""Camera frames of real tickets through the real ScanLoop, decoder and CheckinService."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.scan.decoders import build_chain
+from app.ui.door.demo_source import ticket_source
+from app.ui.screenshots import forge
+
+from .conftest import fresh_tickets
+
+
+def _run_camera(qtbot, door, texts, expected_count):
+    """Point the camera at ``texts`` with a fresh ScanLoop; wait for the verdicts."""
+    door.feed.stop()
+    door.feed.source_factory = ticket_source(texts, repeat=8)
+    door.feed.start()
+    qtbot.waitUntil(lambda: len(door.history) >= expected_count, timeout=20000)
+    return door.history[-1]
+
+
+def test_admitted_then_already_admitted_then_forged(qtbot, make_door, door_ctx):
+    from app.store.models import Checkin
+
+    ticket_id, code, number, first, last = fresh_tickets(door_ctx, 1)[0]
+    door = make_door(
+        source_factory=ticket_source([None, code], repeat=8),
+        decoder_factory=lambda: build_chain("auto"),
+    )
+    qtbot.waitUntil(lambda: len(door.history) >= 1, timeout=20000)
+    first_result = door.history[0]
+    assert first_result.verdict == "admitted"
+    assert door.panel.headline.text() == "ADMITTED"
+    assert door.panel.name.text() == f"{first} {last}"
+    assert number in door.panel.ticket_line.text()
+    assert door.preview.image is not None  # the live picture was shown
+    assert len(door.history) == 1  # the same code held in view is read once (debounce)
+
+    second = _run_camera(qtbot, door, [code], 2)
+    assert second.verdict == "already_admitted"
+    assert door.panel.headline.text() == "ALREADY ADMITTED"
+    assert "North door" in door.panel.detail.text()
+
+    third = _run_camera(qtbot, door, [forge(code)], 3)
+    assert third.verdict == "forged"
+    assert door.panel.headline.text() == "FORGED"
+    assert door.panel.icon.shape == "stop"
+
+    # Every scan is in the log, and the last-scans list and counters caught up.
+    with door_ctx.db.session() as session:
+        logged = session.scalar(
+            select(func.count()).select_from(Checkin).where(Checkin.ticket_id == ticket_id)
+        )
+    assert logged == 2
+    qtbot.waitUntil(
+        lambda: (
+            door.recent.count() >= 3
+            and "FORGED" in door.recent.item(0).text().upper()
+            or "INVALID" in door.recent.item(0).text().upper()
+        ),
+        timeout=5000,
+    )
+    assert door.counters.text().startswith("Admitted ")
+    assert door.timings and all(shown >= read for read, shown in door.timings)

@@ -1,0 +1,40 @@
+"""Kiosk mode: fullscreen and frameless; Esc, Alt+F4 and close refused; staff PIN unlocks."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from app.ui.qt import QMainWindow
+
+from .conftest import no_camera
+
+
+def test_kiosk_refuses_to_close_until_the_right_pin(qtbot, make_door, door_ctx):
+    door = make_door(source_factory=no_camera)
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.setCentralWidget(door)
+    door.enter_kiosk_mode(window)
+    assert window.isFullScreen()
+    assert window.windowFlags() & Qt.WindowType.FramelessWindowHint
+    assert door.staff_button.isVisible() and door.gate.isReadOnly()
+
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    qtbot.keyClick(window, Qt.Key.Key_F4, Qt.KeyboardModifier.AltModifier)
+    assert window.close() is False
+    assert window.isVisible() and door.kiosk.refused >= 2
+
+    door.edit_gate()  # settings need the PIN too
+    dialog = door.kiosk.dialog
+    assert dialog.isVisible() and not door.gate.hasFocus()
+    qtbot.keyClicks(dialog.field, "1234")
+    qtbot.keyClick(dialog.field, Qt.Key.Key_Return)
+    assert dialog.isVisible() and "Wrong PIN" in dialog.message.text()
+    assert door.kiosk.locked and window.close() is False
+
+    qtbot.keyClicks(dialog.field, door_ctx.config.kiosk_pin)
+    qtbot.keyClick(dialog.field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not door.kiosk.locked, timeout=2000)
+    assert not window.isFullScreen()
+    assert not door.gate.isReadOnly()
+    assert window.close() is True
