@@ -14,7 +14,7 @@ from app.ui.door.camera import CAMERA_LOST, CAMERA_OFF, CameraFeed, CameraPrevie
 from app.ui.door.dialogs import AnnulDialog, AttendeeCard, load_details
 from app.ui.door.search_panel import SearchPanel
 from app.ui.door.verdict_panel import VerdictPanel
-from app.ui.door.verdict_style import sound_for, style_for
+from app.ui.door.verdict_style import STYLES, sound_for, style_for
 from app.ui.qt import (
     QColor,
     QHBoxLayout,
@@ -64,7 +64,8 @@ def recent_text(scan: Any, tz: ZoneInfo) -> str:
     )
     arrow = "OUT" if scan.direction == "out" else "IN"
     undone = "  (undone)" if scan.annulled else ""
-    return f"{when}  {arrow}  {scan.headline}  —  {who[:40]}{undone}"
+    headline = STYLES[scan.verdict].headline if scan.verdict in STYLES else scan.headline
+    return f"{when}  {arrow}  {headline}  —  {who[:40]}{undone}"
 
 
 class DoorTab(QWidget):
@@ -211,6 +212,8 @@ class DoorTab(QWidget):
         body.addWidget(right_box)
         body.setStretchFactor(0, 2)
         body.setStretchFactor(1, 3)
+        body.setSizes([470, 790])
+        left.setSizes([300, 400])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
         layout.addLayout(top)
@@ -237,6 +240,11 @@ class DoorTab(QWidget):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(context)
             shortcut.activated.connect(action)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self.focusWidget() is None or self.focusWidget() is self.gate:
+            self.search.box.setFocus()  # ready for a name (or a scanner burst) at once
 
     # --- startup --------------------------------------------------------------------------
     def _open_service(self) -> tuple[Any, Any, list[Any], str]:
@@ -384,11 +392,7 @@ class DoorTab(QWidget):
             item = QListWidgetItem(recent_text(scan, self.tz))
             item.setData(SCAN_ROLE, scan)
             style = style_for(scan.verdict)
-            item.setForeground(
-                QColor(style.background)
-                if style.background not in ("#f2b100",)
-                else QColor("#8a6200")
-            )
+            item.setForeground(QColor(style.background).lighter(175))
             self.recent.addItem(item)
             if selected is not None and scan.checkin_id == selected.checkin_id:
                 self.recent.setCurrentItem(item)

@@ -96,7 +96,10 @@ class VerdictPanel(QFrame):
         self.ticket_line.setVisible(bool(self.ticket_line.text()))
         self.notes.setText(f"⚠  {result.notes}" if result.notes else "")
         self.notes.setVisible(bool(result.notes))
-        self.detail.setText(result.detail or "")
+        detail = result.detail or ""
+        if result.notes and result.notes in detail:
+            detail = ""  # the highlighted note already says it
+        self.detail.setText(detail)
         self.offline.setVisible(bool(result.offline))
         self.setAccessibleName(
             f"{style.headline}. {result.attendee_name or ''}. {result.detail or ''}"
@@ -139,7 +142,7 @@ class VerdictPanel(QFrame):
             f"#verdictPanel {{ background: {style.background}; border-radius: 14px; }}"
             f"#verdictPanel QLabel {{ color: {style.foreground}; background: transparent; }}"
             "#verdictDetail { font-size: 28px; }"
-            "#verdictNotes { font-size: 30px; font-weight: bold; background: #fff3b0;"
+            "#verdictPanel QLabel#verdictNotes { font-size: 30px; font-weight: bold; background: #fff3b0;"
             " color: #111111; border-radius: 8px; padding: 8px 12px; }"
             f"#offlineMarker {{ font-size: 20px; font-weight: bold; border: 3px solid {style.foreground};"
             " border-radius: 6px; padding: 4px 10px; }"
