@@ -228,24 +228,9 @@ DECLARE
   v_payload_norm jsonb;
 BEGIN
   v_cols := ARRAY(SELECT k FROM jsonb_object_keys(p_payload) k WHERE k <> 'id' ORDER BY k);
-  v_cur := showdesk_private.current_row(p_table, p_row_id, false);
-  IF v_cur.row_json IS NOT NULL AND p_op <> 'insert' THEN
-    -- FOR UPDATE also needs the UPDATE policy: a row we may read but not change stays hidden
-    EXECUTE format('SELECT t.version FROM public.%I t WHERE t.id = $1 FOR UPDATE', p_table)
-      INTO v_version USING p_row_id;
-    IF v_version IS NULL THEN
-      RETURN showdesk_private.result(p_mid, 'rejected', NULL,
-        format('Not permitted: this account may not change %s.', replace(p_table, '_', ' ')), NULL);
-    END IF;
-    -- re-read under the lock (a concurrent writer may have committed meanwhile)
-    v_cur := showdesk_private.current_row(p_table, p_row_id, false);
-  END IF;
-
   IF p_op = 'insert' THEN
-    IF v_cur.row_json IS NOT NULL THEN
-      -- the row is already there (this insert was applied under another mutation id)
-      RETURN showdesk_private.result(p_mid, 'duplicate', v_cur.version, NULL, NULL);
-    END IF;
+    -- an insert of a row that already exists (applied under another mutation id) fails on
+    -- the primary key; push_one turns that into "duplicate"
     IF p_table = 'checkins' AND NOT p_payload ? 'device_id' THEN
       p_payload := p_payload || jsonb_build_object('device_id', p_device_id);
       v_cols := array_append(v_cols, 'device_id');
@@ -258,6 +243,19 @@ BEGIN
                    p_table)
       INTO v_version USING p_payload, p_row_id;
     RETURN showdesk_private.result(p_mid, 'applied', v_version, NULL, NULL);
+  END IF;
+
+  v_cur := showdesk_private.current_row(p_table, p_row_id, false);
+  IF v_cur.row_json IS NOT NULL THEN
+    -- FOR UPDATE also needs the UPDATE policy: a row we may read but not change stays hidden
+    EXECUTE format('SELECT t.version FROM public.%I t WHERE t.id = $1 FOR UPDATE', p_table)
+      INTO v_version USING p_row_id;
+    IF v_version IS NULL THEN
+      RETURN showdesk_private.result(p_mid, 'rejected', NULL,
+        format('Not permitted: this account may not change %s.', replace(p_table, '_', ' ')), NULL);
+    END IF;
+    -- re-read under the lock (a concurrent writer may have committed meanwhile)
+    v_cur := showdesk_private.current_row(p_table, p_row_id, false);
   END IF;
 
   IF v_cur.row_json IS NULL THEN

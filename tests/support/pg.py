@@ -206,7 +206,10 @@ class PgServer:
         name = "t_" + uuid.uuid4().hex[:12]
         with self.connect() as conn:
             if template:
-                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+                # FILE_COPY (PostgreSQL 15+) clones a small template about twice as fast as
+                # the default WAL_LOG strategy
+                strategy = " STRATEGY FILE_COPY" if conn.info.server_version >= 150000 else ""
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{strategy}')
             else:
                 conn.execute(f'CREATE DATABASE "{name}"')
         return name
