@@ -154,3 +154,30 @@ def test_no_alert_for_arrived_or_long_past():
     arrived = _cand(arrived=GENERAL - timedelta(minutes=3))
     assert r.due_alerts([arrived], GENERAL, alert_minutes=10) == []
     assert r.due_alerts([_cand()], GENERAL + timedelta(hours=3), alert_minutes=10) == []
+
+
+def test_typed_call_input():
+    assert r.parse_call_input("17:30", GENERAL, PARIS).call_at == datetime(
+        2026, 11, 21, 16, 30, tzinfo=UTC
+    )
+    assert r.parse_call_input("930", GENERAL, PARIS).call_at == datetime(
+        2026, 11, 21, 8, 30, tzinfo=UTC
+    )
+    assert r.parse_call_input("-90", GENERAL, PARIS) == r.CallInput(None, -90)
+    assert r.parse_call_input("GC+15", GENERAL, PARIS) == r.CallInput(None, 15)
+    assert r.parse_call_input(" ", GENERAL, PARIS) == r.CallInput(None, None)
+    for bad, words in (
+        ("25:00", "not a time of day"),
+        ("soon", "not a time"),
+        ("-1h", "not an offset"),
+    ):
+        try:
+            r.parse_call_input(bad, GENERAL, PARIS)
+        except ValueError as exc:
+            assert words in str(exc)
+        else:
+            raise AssertionError(f"{bad!r} was accepted")
+    try:
+        r.parse_clock_on_day("17:00", None, PARIS)
+    except ValueError as exc:
+        assert "no date" in str(exc)

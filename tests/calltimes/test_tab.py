@@ -115,3 +115,42 @@ def test_alert_scheduler_runs_on_its_own(make_tab, clock):
         ),
         timeout=10_000,
     )
+
+
+def test_edit_call_dialog_sets_an_offset_and_refuses_nonsense(make_tab):
+    from app.ui.qt import QApplication, QTimer
+
+    tab = make_tab()
+    tab.select_name("Eva Müller")
+    seen = []
+
+    def fill():
+        dialog = QApplication.activeModalWidget()
+        dialog.call_edit.setText("25:99")
+        dialog._accept()
+        seen.append(dialog.error.text())
+        dialog.call_edit.setText("-15")
+        dialog.location_edit.setText("Makeup room")
+        dialog._accept()
+
+    QTimer.singleShot(0, fill)
+    tab.edit_selected()
+    assert seen and "not a time of day" in seen[0]
+    tab.qtbot.waitUntil(lambda: tab.row_text("Eva Müller")["Call"] == "16:45  (GC -15)")
+    assert tab.row_text("Eva Müller")["Location"] == "Makeup room"
+
+
+def test_board_opens_at_the_first_late_person(qtbot, ctx, clock):
+    from app.ui.calltimes import CallTimesTab
+
+    clock.now = GENERAL_CALL - timedelta(minutes=50)  # Gustavo, Dmitri no-show; Eva late
+    tab = CallTimesTab(ctx, clock, alerts=False)
+    qtbot.addWidget(tab)
+    tab.resize(1200, 330)
+    tab.table.setFixedHeight(110)  # room for two or three rows only
+    tab.show()
+    qtbot.waitUntil(lambda: tab.board is not None and not tab._scroll_pending)
+    qtbot.waitUntil(lambda: tab.table.indexAt(tab.table.viewport().rect().topLeft()).row() > 0)
+    top = tab.table.indexAt(tab.table.viewport().rect().topLeft())
+    assert tab.proxy.index(top.row(), 0).data() == "Eva Müller"
+    tab.shutdown()
