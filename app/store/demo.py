@@ -910,7 +910,8 @@ def cli_demo(args) -> int:
 
     as_json = bool(getattr(args, "json", False))
     path = Path(args.db) if getattr(args, "db", None) else load_config().db
-    tickets = int(getattr(args, "tickets", 2000) or 2000)
+    tickets = getattr(args, "tickets", None)
+    tickets = 2000 if tickets is None else int(tickets)
     if not 1 <= tickets <= MAX_TICKETS:
         return _fail(f"--tickets must be between 1 and {MAX_TICKETS:,}.", as_json)
     try:

@@ -142,9 +142,46 @@ def make_event(db, name: str = "Test Show", now: datetime | None = None) -> Door
         return Door(db, event.id, private, public, device.id, types, now)
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """An empty replica migrated once; copying it is much faster than migrating per test."""
+    from app.store.db import open_database
+
+    path = tmp_path_factory.mktemp("migrated") / "empty.sqlite"
+    database = open_database(path)
+    with database.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close()
+    return path
+
+
+@pytest.fixture
+def db(migrated_template, tmp_path):
+    """A fresh, empty, migrated replica (a copy of the session's template)."""
+    import shutil
+
+    from app.store.db import open_database
+
+    path = tmp_path / "replica.sqlite"
+    shutil.copy(migrated_template, path)
+    database = open_database(path)
+    yield database
+    database.close()
+
+
 @pytest.fixture
 def door(db) -> Door:
     return make_event(db)
+
+
+@pytest.fixture(scope="session")
+def small_demo_template(tmp_path_factory):
+    """A 60-ticket demo database for the command-line tests, built once."""
+    from app.store.demo import create_demo
+
+    path = tmp_path_factory.mktemp("small-demo") / "small.sqlite"
+    summary = create_demo(path, tickets=60, seed=3)
+    return path, summary
 
 
 @pytest.fixture(scope="session")
