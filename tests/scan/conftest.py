@@ -30,8 +30,8 @@ def payloads() -> list[str]:
 
 @pytest.fixture(scope="session")
 def camera_frames(payloads: list[str]) -> list[tuple[np.ndarray, str | None]]:
-    """40 frames under random camera conditions, about 20% without a code."""
-    return frame_set(payloads, 40, seed=11)
+    """32 frames under random camera conditions, about 20% without a code."""
+    return frame_set(payloads, 32, seed=11)
 
 
 @pytest.fixture(scope="session")
