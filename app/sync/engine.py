@@ -201,6 +201,7 @@ class SyncEngine:
         """Apply the server's answers to the queue in one local transaction."""
         by_id = {r.mutation_id: r for r in results}
         settled: list[tuple[OutboxEntry, int | None]] = []
+        refused: list[OutboxEntry] = []
         with self.db.session() as session:
             conn = session.connection()
             for entry in batch:
@@ -226,7 +227,33 @@ class SyncEngine:
                         state="dead", attempts=entry.attempts + 1,
                         last_error=result.reason or "Refused by the server.",
                         result=_result_dict(result)))
+                    refused.append(entry)
             self._settle(session, settled)
+            self._restore_skipped(session, refused, settled)
+
+    def _restore_skipped(self, session: Session, refused: list[OutboxEntry],
+                         settled: list[tuple[OutboxEntry, int | None]]) -> None:
+        """A pull skipped server changes of rows that had queued edits. Once those edits are
+        settled the server sends newer state anyway; if they were refused, nothing newer will
+        come, so the change the pull skipped is applied now."""
+        skipped = _load_skipped(session)
+        if not skipped:
+            return
+        for entry, _version in settled:
+            skipped.pop(f"{entry.table_name}:{entry.row_id}", None)
+        pending = _pending_rows(session)
+        for entry in refused:
+            change = skipped.get(f"{entry.table_name}:{entry.row_id}")
+            if change is None or (entry.table_name, entry.row_id) in pending:
+                continue
+            model = MODEL_BY_TABLE[entry.table_name]
+            if change.get("deleted") or change.get("row") is None:
+                session.execute(delete(model.__table__)
+                                .where(model.__table__.c.id == entry.row_id))
+            else:
+                _upsert_rows(session, model, [(change["row"], change.get("version"))])
+            del skipped[f"{entry.table_name}:{entry.row_id}"]
+        _save_skipped(session, skipped)
 
     def _settle(self, session: Session, settled: list[tuple[OutboxEntry, int | None]]) -> None:
         """The server has these mutations: drop them from the queue, remember each row's new
@@ -319,6 +346,7 @@ class SyncEngine:
             # integrity, so the replica does not refuse a child whose parent is a page later.
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             pending = _pending_rows(session)
+            skipped = _load_skipped(session)
             upserts: dict[str, list[tuple[dict, int | None]]] = {}
             deletes: dict[str, list[str]] = {}
             for change in page.changes:
@@ -331,6 +359,7 @@ class SyncEngine:
                     self._resync_seen.setdefault(table, set()).add(row_id)
                 if (table, row_id) in pending:
                     report.skipped_pending += 1
+                    skipped[f"{table}:{row_id}"] = change
                     continue
                 if change.get("deleted") or change.get("row") is None:
                     deletes.setdefault(table, []).append(row_id)
@@ -346,6 +375,7 @@ class SyncEngine:
                     session.execute(delete(t).where(t.c.id.in_(deletes[table])))
                     report.deleted += len(deletes[table])
                     report.tables.add(table)
+            _save_skipped(session, skipped)
             set_meta(session, META_CURSOR, page.cursor)
             set_meta(session, META_LAST_PULL, _TIME.process_bind_param(self.clock(), None))
             if self._resync_seen is not None and not page.has_more:
@@ -447,6 +477,19 @@ def _mutation(entry: OutboxEntry) -> dict[str, Any]:
 def _result_dict(result: PushResult) -> dict[str, Any]:
     return {"status": result.status, "version": result.version, "reason": result.reason,
             "server_row": result.server_row}
+
+
+META_SKIPPED = "sync.skipped"
+
+
+def _load_skipped(session: Session) -> dict[str, Any]:
+    raw = get_meta(session, META_SKIPPED)
+    return json.loads(raw) if raw else {}
+
+
+def _save_skipped(session: Session, skipped: dict[str, Any]) -> None:
+    if skipped or get_meta(session, META_SKIPPED):
+        set_meta(session, META_SKIPPED, json.dumps(skipped))
 
 
 def _pending_rows(session: Session) -> set[tuple[str, str]]:

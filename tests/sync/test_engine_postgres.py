@@ -195,3 +195,24 @@ def test_full_resync_keeps_the_outbox(world):
     kiosk.engine.sync_once()
     assert kiosk.pending() == 0
     assert [str(r["id"]) for r in world.server_checkins()] == [scan.checkin_id]
+
+
+def test_refused_edit_gets_the_server_state_the_pull_held_back(world):
+    kiosk = world.kiosk("Desk", staff_role="organizer")
+    kiosk.engine.sync_once()
+    with kiosk.db.session() as session:
+        attendee = session.scalars(select(Attendee).order_by(Attendee.id)).first()
+        attendee.notes = "local note"
+        entry = record(session, attendee, "update", fields=["notes"])
+        # written by a buggy older version: a value the server must refuse
+        entry.payload = {**entry.payload, "first_name": None}
+        attendee_id = attendee.id
+    world.sdb.execute("update attendees set company = 'Server Co' where id = %s", (attendee_id,))
+
+    assert kiosk.engine.pull().skipped_pending == 1
+    report = kiosk.engine.sync_once()
+    assert report.push.rejected == 1
+    with kiosk.db.session() as session:
+        row = session.get(Attendee, attendee_id)
+        assert (row.company, row.notes) == ("Server Co", None)  # the server's row, not ours
+        assert len(reports.dead_letters(session)) == 1  # and the refused edit is shown
