@@ -16,7 +16,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-MAX_BYTES = 250_000
+MAX_BYTES = 200_000  # the house rule for committed media
 SIZE = (1280, 800)
 
 

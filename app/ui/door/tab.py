@@ -57,15 +57,26 @@ def counters_text(counters: Any) -> tuple[str, str]:
     return main, tiers
 
 
+def _short(code: str, keep: int = 18) -> str:
+    return code if len(code) <= keep else code[:keep] + "…"
+
+
 def recent_text(scan: Any, tz: ZoneInfo) -> str:
     when = scan.scanned_at.astimezone(tz).strftime("%H:%M:%S")
     who = scan.attendee_name or (
-        f"#{scan.ticket_number}" if scan.ticket_number else (scan.raw_code or "—")
+        f"#{scan.ticket_number}" if scan.ticket_number else _short(scan.raw_code or "—")
     )
     arrow = "OUT" if scan.direction == "out" else "IN"
     undone = "  (undone)" if scan.annulled else ""
     headline = STYLES[scan.verdict].headline if scan.verdict in STYLES else scan.headline
     return f"{when}  {arrow}  {headline}  —  {who[:40]}{undone}"
+
+
+def _no_sideways_scroll(view: QListWidget) -> None:
+    """Long lines end in "…" instead of a horizontal scroll bar."""
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    view.setUniformItemSizes(True)
 
 
 class DoorTab(QWidget):
@@ -89,6 +100,7 @@ class DoorTab(QWidget):
     ) -> None:
         super().__init__()
         self.setObjectName("doorTab")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)  # paint the dark backdrop
         self.ctx = ctx
         self.config = ctx.config
         self._service: Any = None  # CheckinService, touched only on the DB worker
@@ -182,6 +194,7 @@ class DoorTab(QWidget):
         self.preview = CameraPreview()
         self.search = SearchPanel(self.ctx.db, self.ctx.event_id)
         self.search.chosen.connect(self.open_card)
+        _no_sideways_scroll(self.search.results)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.preview)
         left.addWidget(self.search)
@@ -192,6 +205,7 @@ class DoorTab(QWidget):
         self.recent = QListWidget()
         self.recent.setObjectName("recentScans")
         self.recent.setAccessibleName("last scans")
+        _no_sideways_scroll(self.recent)
         self.undo_button = QPushButton("Undo admission (Ctrl+Z)")
         self.undo_button.setObjectName("undoButton")
         self.undo_button.clicked.connect(self.undo_admission)
