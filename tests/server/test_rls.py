@@ -50,6 +50,7 @@ def shared(pg_server) -> Iterator[tuple[SupabaseDB, OrgFixture, OrgFixture]]:
     db = SupabaseDB(pg_server, pg_server.create_database())
     alpha, beta = _populate(db)
     yield db, alpha, beta
+    db.close()
     pg_server.drop_database(db.name)
 
 

@@ -44,9 +44,10 @@ def pg_server() -> Iterator[PgServer]:
 
 @pytest.fixture
 def supabase_db(pg_server: PgServer) -> Iterator[SupabaseDB]:
-    name = pg_server.create_database()
-    yield SupabaseDB(pg_server, name)
-    pg_server.drop_database(name)
+    db = SupabaseDB(pg_server, pg_server.create_database())
+    yield db
+    db.close()
+    pg_server.drop_database(db.name)
 
 
 @pytest.fixture

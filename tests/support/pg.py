@@ -18,9 +18,11 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -80,6 +82,52 @@ def apply_migrations(conn: psycopg.Connection) -> None:
             raise RuntimeError(f"migration {path.name} failed: {exc}") from exc
 
 
+OWNER_FILE = "owner.pid"
+"""Pid of the test process that started a cluster, so a later run can stop it if that died."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_orphans() -> None:
+    """Stop clusters left running by test sessions that were killed (SIGKILL skips atexit)."""
+    for tmp in Path(tempfile.gettempdir()).glob("showdesk-pg-*"):
+        try:
+            owner = int((tmp / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        if _alive(owner):
+            continue
+        if (tmp / "data" / "postmaster.pid").exists():
+            cmd = [str(find_bindir() / "pg_ctl"), "-D", str(tmp / "data"), "-m", "immediate", "stop"]
+            if os.geteuid() == 0:
+                cmd = ["runuser", "-u", "postgres", "--", *cmd]
+            subprocess.run(cmd, capture_output=True, timeout=60)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _stop_on_sigterm(server: PgServer) -> None:
+    """On SIGTERM, stop the server before dying (the default action would skip atexit)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def handler(signum, frame):
+        server.stop()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -108,6 +156,8 @@ class PgServer:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
     def start(self) -> None:
+        stop_orphans()
+        (self.tmp / OWNER_FILE).write_text(str(os.getpid()))
         if self._as_postgres:
             try:
                 pw = pwd.getpwnam("postgres")
@@ -163,6 +213,7 @@ class PgServer:
             if done.returncode == 0:
                 self._running = True
                 atexit.register(self.stop)
+                _stop_on_sigterm(self)
                 return
             last_error = self._log_tail() or done.stderr
         raise PostgresUnavailable(f"PostgreSQL did not start: {last_error.strip()}")
@@ -295,6 +346,8 @@ class SupabaseDB:
 
     server: PgServer
     name: str
+    _conn: psycopg.Connection | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def dsn(self) -> str:
@@ -320,10 +373,18 @@ class SupabaseDB:
             conn.commit()
 
     def execute(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
-        """Run one statement as superuser; return its rows (empty for statements without)."""
-        with self.connect() as conn:
-            cur = conn.execute(sql, params)
+        """Run one statement as superuser (autocommit); return its rows (none: empty list)."""
+        with self._lock:
+            if self._conn is None or self._conn.closed:
+                self._conn = self.connect()
+            cur = self._conn.execute(sql, params)
             return cur.fetchall() if cur.description else []
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def scalar(self, sql: str, params: Any = None) -> Any:
         rows = self.execute(sql, params)
