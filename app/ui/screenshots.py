@@ -160,7 +160,18 @@ def take(out: Path) -> list[tuple[str, int]]:
         ):
             window.tabs.setCurrentWidget(tab)
             _settle(app, 1.5)
+            if name == "lineup":
+                from app.ui.lineup.shots import prepare_board
+
+                prepare_board(tab)
             shoot(name)
+        from app.ui.lineup.shots import open_display_mid_show
+
+        display = open_display_mid_show(window.lineup)
+        if display is not None:
+            _settle(app, 1.0)
+            saved.append(("show-display", save_png(display, out / "show-display.png")))
+            display.close_confirmed()
         for service in ctx.services:
             service.stop()
         window.close()

@@ -21,6 +21,8 @@ from app.ui.context import AppContext
 from app.ui.lineup.thumbs import picture
 from app.ui.qt import (
     QApplication,
+    QEvent,
+    QFontMetrics,
     QFrame,
     QGridLayout,
     QGuiApplication,
@@ -29,6 +31,7 @@ from app.ui.qt import (
     QMessageBox,
     QObject,
     QPixmap,
+    QSizePolicy,
     Qt,
     QTimer,
     QVBoxLayout,
@@ -67,6 +70,7 @@ class ShowRunner(QObject):
         self.ctx = ctx
         self.clock = clock
         self.run = ShowRun(lineup)
+        self.own_notify = False
 
     @property
     def show_id(self) -> str:
@@ -94,7 +98,7 @@ class ShowRunner(QObject):
                 lineup_store.save_show_started(db, show_id, now)
             lineup_store.save_status(db, walked.id, "walked", now)
 
-        run_db(save, lambda _r: self.ctx.notify("runway_appearances", "runway_shows"), self._failed)
+        run_db(save, self._saved, self._failed)
         self.changed.emit()
         return walked
 
@@ -111,9 +115,17 @@ class ShowRunner(QObject):
             if unstarted:
                 lineup_store.save_show_started(db, show_id, None)
 
-        run_db(save, lambda _r: self.ctx.notify("runway_appearances", "runway_shows"), self._failed)
+        run_db(save, self._saved, self._failed)
         self.changed.emit()
         return restored
+
+    def _saved(self, _result=None) -> None:
+        # The board reloads to show the walked look; this display already shows it.
+        self.own_notify = True
+        try:
+            self.ctx.notify("runway_appearances", "runway_shows")
+        finally:
+            self.own_notify = False
 
     def _failed(self, exc: BaseException) -> None:
         from app.errors import explain
@@ -129,13 +141,38 @@ def pick_screen(screens: list, control_screen) -> object | None:
     return control_screen if control_screen in screens else (screens[0] if screens else None)
 
 
-def _label(size_role: str, bold: bool = False, colour: str = "#FFFFFF") -> QLabel:
+def _label(
+    size_role: str, bold: bool = False, colour: str = "#FFFFFF", wrap: bool = True
+) -> QLabel:
     label = QLabel()
     label.setProperty("sizeRole", size_role)
     label.setProperty("bold", bold)
     label.setStyleSheet(f"color: {colour};")
-    label.setWordWrap(True)
+    label.setWordWrap(wrap)
+    if not wrap:
+        # One-line labels take the width the layout gives them (fit_text/elide_text fill it)
+        # instead of widening the window to their full text.
+        label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        label.setMinimumWidth(1)
     return label
+
+
+def fit_text(label: QLabel, text: str, width: int) -> None:
+    """Show ``text`` on one line: the label's size, shrunk until it fits ``width`` px."""
+    font = label.font()
+    px = int(label.property("basePx") or font.pixelSize() or 24)
+    font.setPixelSize(px)
+    while px > 14 and QFontMetrics(font).horizontalAdvance(text) > width:
+        px = int(px * 0.92)
+        font.setPixelSize(px)
+    label.setFont(font)
+    label.setText(text)
+
+
+def elide_text(label: QLabel, text: str, width: int) -> None:
+    label.setText(
+        QFontMetrics(label.font()).elidedText(text, Qt.TextElideMode.ElideRight, max(40, width))
+    )
 
 
 class _Panel(QFrame):
@@ -151,33 +188,48 @@ class _Panel(QFrame):
         self.heading.setText(heading)
         self.photo = QLabel()
         self.photo.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.number = _label("number", True)
-        self.model = _label("name", True)
+        self.number = _label("number", True, wrap=False)
+        self.model = _label("name", True, wrap=False)
         self.detail = _label("detail", False, "#CFCFCF")
         self.alert = _label("alert", True, "#1A1200")
         self.alert.hide()
         text = QVBoxLayout()
-        for w in (self.heading, self.number, self.model, self.detail):
+        for w in (self.heading, self.number, self.detail):
             text.addWidget(w)
         text.addStretch(1)
         row = QHBoxLayout()
         row.addWidget(self.photo)
         row.addLayout(text, 1)
         outer = QVBoxLayout(self)
-        outer.addLayout(row, 1)
+        outer.addLayout(row)
+        outer.addWidget(self.model)  # the name gets the panel's full width
+        outer.addStretch(1)
         outer.addWidget(self.alert)
         self.photo_size = 160
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        beside_photo = max(120, self.width() - self.photo_size - 60)
+        for label, width in ((self.number, beside_photo), (self.model, self.width() - 40)):
+            text = label.property("fullText")
+            if text is not None:
+                fit_text(label, text, max(120, width))
+
     def show_appearance(self, a: Appearance | None, lineup: Lineup, empty: str) -> None:
         if a is None:
-            self.number.setText("")
-            self.model.setText(empty)
+            self.number.setProperty("fullText", "")
+            self.model.setProperty("fullText", empty)
+            self._fit()
             self.detail.setText("")
             self.photo.setPixmap(QPixmap())
             return
         pin = " · OPENING" if a.is_opening else (" · CLOSING" if a.is_closing else "")
-        self.number.setText(f"LOOK {lineup.number_of(a.id)}{pin}")
-        self.model.setText(a.model_label)
+        self.number.setProperty("fullText", f"LOOK {lineup.number_of(a.id)}{pin}")
+        self.model.setProperty("fullText", a.model_label)
+        self._fit()
         self.detail.setText(f"{a.designer or 'No designer'} — {a.look_title}")
         key = a.model_id or a.look_id
         self.photo.setPixmap(picture(key, a.model_photo_path, a.model_label, self.photo_size))
@@ -242,7 +294,7 @@ class ShowDisplay(QWidget):
         self.deck_panel = _Panel("ON DECK", "#FFB300")
         self.next_heading = _label("heading", True, "#90CAF9")
         self.next_heading.setText("NEXT")
-        self.next_rows = [_label("next", True) for _ in range(3)]
+        self.next_rows = [_label("next", True, wrap=False) for _ in range(3)]
 
         top = QGridLayout()
         top.addWidget(self.show_name, 0, 0)
@@ -282,8 +334,10 @@ class ShowDisplay(QWidget):
             if not role:
                 continue
             font = label.font()
-            scale = self.SIZES[role] * (0.8 if label.parent() is self.deck_panel else 1.0)
+            panel_scale = {self.deck_panel: 0.8, self.now_panel: 1.3}.get(label.parent(), 1.0)
+            scale = self.SIZES[role] * panel_scale
             font.setPixelSize(max(12, int(height * scale)))
+            label.setProperty("basePx", font.pixelSize())
             font.setBold(bool(label.property("bold")))
             label.setFont(font)
         self.now_panel.photo_size = max(96, int(height * 0.30))
@@ -291,8 +345,8 @@ class ShowDisplay(QWidget):
 
     def resizeEvent(self, event) -> None:
         self._apply_sizes()
-        self.refresh()
         super().resizeEvent(event)
+        QTimer.singleShot(0, self.refresh)  # after the layout has sized the panels
 
     # --- content ------------------------------------------------------------------------
 
@@ -332,7 +386,8 @@ class ShowDisplay(QWidget):
             if a is None:
                 row.setText("")
             else:
-                row.setText(f"{lineup.number_of(a.id)}  {a.model_label} — {a.designer or ''}")
+                text = f"{lineup.number_of(a.id)}  {a.model_label} — {a.designer or ''}"
+                elide_text(row, text, self.deck_panel.width())
         self.refresh_clock()
 
     def refresh_clock(self) -> None:
@@ -364,7 +419,7 @@ class ShowDisplay(QWidget):
         self.message.setText(text)
 
     def _on_data_changed(self, tables: set) -> None:
-        if not tables & lineup_store.RUNWAY_TABLES:
+        if self.runner.own_notify or not tables & lineup_store.RUNWAY_TABLES:
             return
         db, show_id = self.ctx.db, self.runner.show_id
         run_db(
@@ -385,9 +440,12 @@ class ShowDisplay(QWidget):
         else:
             super().keyPressEvent(event)
 
-    def paintEvent(self, event) -> None:
-        super().paintEvent(event)
-        self.last_paint_end = time.perf_counter()
+    def event(self, event) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.UpdateRequest:
+            # The window and all its labels have been painted (for the latency bench).
+            self.last_paint_end = time.perf_counter()
+        return handled
 
     # --- screens and closing ------------------------------------------------------------
 

@@ -119,7 +119,7 @@ def test_edit_notes_and_model_through_the_model(qtbot, make_tab, ctx, show):
     assert [set(e.payload) for e in outbox(ctx.db)] == [{"id", "notes"}, {"id", "model_id"}]
     # notes stay the producer's; automatic warnings are in the quick-change column
     qtbot.waitUntil(lambda: model.index(2, NOTES).data() == "Shoes size 39")
-    assert model.index(2, QUICK).data() == "QUICK CHANGE: 1 since look 1, 60 s"
+    assert model.index(2, QUICK).data() == "QUICK CHANGE: 1 look since look 1, 60 s"
 
 
 def test_status_steps_and_filter(qtbot, make_tab, ctx):

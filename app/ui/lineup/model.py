@@ -41,6 +41,10 @@ COLUMNS = [
 NUM, SEG, PHOTO, LOOK, DESIGNER, MODEL, STATUS, QUICK, NOTES = range(len(COLUMNS))
 EDITABLE = {MODEL, LOOK, NOTES}
 AppearanceIdRole = Qt.ItemDataRole.UserRole + 1
+_ALIGNMENTS = [None] * len(COLUMNS)
+_ALIGNMENTS[NUM] = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_SIZES = [None] * len(COLUMNS)
+_SIZES[PHOTO] = QSize(THUMB + 8, THUMB + 4)
 
 STATUS_COLOURS = {
     "pending": ("#D5D5D5", "#202020"),
@@ -50,6 +54,27 @@ STATUS_COLOURS = {
     "walked": ("#455A64", "#FFFFFF"),
 }
 QUICK_COLOURS = ("#FFB300", "#2B1D00")
+
+_F = Qt.ItemFlag
+_ROOT_DROP = _F.ItemIsDropEnabled
+_ROOT_LOCKED = _F.NoItemFlags
+_LOCKED = _F.ItemIsEnabled | _F.ItemIsSelectable
+_MOVABLE = _LOCKED | _F.ItemIsDragEnabled
+_EDITABLE = _MOVABLE | _F.ItemIsEditable
+_R = Qt.ItemDataRole
+_DISPLAY, _EDIT, _DECORATION = int(_R.DisplayRole), int(_R.EditRole), int(_R.DecorationRole)
+_BACKGROUND, _FOREGROUND, _FONT = int(_R.BackgroundRole), int(_R.ForegroundRole), int(_R.FontRole)
+_ALIGN, _SIZE = int(_R.TextAlignmentRole), int(_R.SizeHintRole)
+_brushes: dict[str, QBrush] = {}
+
+
+def _brush(colour: str) -> QBrush:
+    brush = _brushes.get(colour)
+    if brush is None:
+        brush = _brushes[colour] = QBrush(QColor(colour))
+    return brush
+
+
 REMOVED_COLOURS = ("#E57373", "#3A0000")
 
 
@@ -78,6 +103,7 @@ class LineupTableModel(QAbstractTableModel):
         self.endResetModel()
 
     def _refresh_derived(self) -> None:
+        self._cache: dict[int, dict[int, list]] = {}
         self._quick = self.lineup.quick_change_by_second() if self.lineup else {}
 
     def appearance_at(self, row: int) -> Appearance | None:
@@ -113,45 +139,57 @@ class LineupTableModel(QAbstractTableModel):
     def flags(self, index: QModelIndex):
         if not index.isValid():
             # Drops land between rows (the root accepts them), never "onto" a look.
-            return Qt.ItemFlag.ItemIsDropEnabled if not self.locked else Qt.ItemFlag.NoItemFlags
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if not self.locked:
-            flags |= Qt.ItemFlag.ItemIsDragEnabled
-            if index.column() in EDITABLE:
-                flags |= Qt.ItemFlag.ItemIsEditable
-        return flags
+            return _ROOT_LOCKED if self.locked else _ROOT_DROP
+        if self.locked:
+            return _LOCKED
+        return _EDITABLE if index.column() in EDITABLE else _MOVABLE
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
-        a = self.appearance_at(index.row())
-        if a is None:
-            return None
-        col = index.column()
-        if role == AppearanceIdRole:
-            return a.id
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(a, col, index.row())
-        if role == Qt.ItemDataRole.EditRole:
-            return {MODEL: a.model_id, LOOK: a.look_id, NOTES: a.notes or ""}.get(col)
-        if role == Qt.ItemDataRole.DecorationRole and col == PHOTO:
-            return picture(a.look_id, a.photo_path, a.look_title, THUMB)
-        if role == Qt.ItemDataRole.BackgroundRole:
-            colours = self._colours(a, col)
-            return QBrush(QColor(colours[0])) if colours else None
-        if role == Qt.ItemDataRole.ForegroundRole:
-            colours = self._colours(a, col)
-            return QBrush(QColor(colours[1])) if colours else None
-        if role == Qt.ItemDataRole.FontRole and (
-            col in (NUM, STATUS) or (col == QUICK and a.id in self._quick)
-        ):
-            return self._bold
+        # Painting 200 looks asks for ~1000 cells a frame: rows are computed once into plain
+        # lists per role, then each call is two look-ups.
+        row = index.row()
+        cached = self._cache.get(row)
+        if cached is None:
+            a = self.appearance_at(row)
+            if a is None:
+                return None
+            cached = self._cache[row] = self._row_roles(a, row)
+        values = cached.get(int(role))
+        if values is not None:
+            return values[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:
-            warnings = self.lineup.warnings_for(a.id)
+            warnings = self.lineup.warnings_for(self.lineup.at(row).id)
             return "\n".join(warnings) if warnings else None
-        if role == Qt.ItemDataRole.SizeHintRole and col == PHOTO:
-            return QSize(THUMB + 8, THUMB + 4)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == NUM:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+    def _row_roles(self, a: Appearance, row: int) -> dict[int, list]:
+        ncols = len(COLUMNS)
+        display = [self._display(a, col, row) for col in range(ncols)]
+        edit = [None] * ncols
+        edit[MODEL], edit[LOOK], edit[NOTES] = a.model_id, a.look_id, a.notes or ""
+        decoration = [None] * ncols
+        decoration[PHOTO] = picture(a.look_id, a.photo_path, a.look_title, THUMB)
+        background = [None] * ncols
+        foreground = [None] * ncols
+        for col in (STATUS, QUICK, MODEL):
+            colours = self._colours(a, col)
+            if colours:
+                background[col], foreground[col] = _brush(colours[0]), _brush(colours[1])
+        font = [None] * ncols
+        font[NUM] = font[STATUS] = self._bold
+        if a.id in self._quick:
+            font[QUICK] = self._bold
+        return {
+            _DISPLAY: display,
+            _EDIT: edit,
+            _DECORATION: decoration,
+            _BACKGROUND: background,
+            _FOREGROUND: foreground,
+            _FONT: font,
+            _ALIGN: _ALIGNMENTS,
+            _SIZE: _SIZES,
+            int(AppearanceIdRole): [a.id] * ncols,
+        }
 
     def _display(self, a: Appearance, col: int, row: int) -> str | None:
         if col == NUM:
@@ -171,7 +209,8 @@ class LineupTableModel(QAbstractTableModel):
             q = self._quick.get(a.id)
             if q is None:
                 return ""
-            return f"QUICK CHANGE: {q.looks_between} since look {q.first_number}, {q.seconds} s"
+            looks = f"{q.looks_between} look{'s' if q.looks_between != 1 else ''}"
+            return f"QUICK CHANGE: {looks} since look {q.first_number}, {q.seconds} s"
         if col == NOTES:
             return a.notes or ""
         return None

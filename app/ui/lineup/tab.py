@@ -103,6 +103,8 @@ class LineupTab(QWidget):
         self.mode = "edit"
         self.undo_stack: list[MovePlan] = []
         self._edit_gen = 0
+        self._own_notify = False
+        self._rows_hidden = False
         self._models: list[Choice] = []
         self._looks: list[Choice] = []
         self.display: show_display.ShowDisplay | None = None
@@ -197,7 +199,7 @@ class LineupTab(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         for col, width in zip(
-            range(len(COLUMNS)), [70, 150, THUMB + 12, 190, 130, 160, 90, 290, 160], strict=True
+            range(len(COLUMNS)), [70, 130, THUMB + 12, 175, 125, 150, 85, 310, 160], strict=True
         ):
             self.view.setColumnWidth(col, width)
         self.view.setItemDelegateForColumn(
@@ -326,6 +328,8 @@ class LineupTab(QWidget):
         self.say(f"Could not load the lineup: {explain(exc)}")
 
     def _on_data_changed(self, tables: set) -> None:
+        if self._own_notify:
+            return
         if tables & lineup_store.RUNWAY_TABLES:
             if self.show_id is None or "runway_shows" in tables and self.show_picker.count() == 0:
                 self.load_shows()
@@ -424,7 +428,12 @@ class LineupTab(QWidget):
         run_db(lambda: lineup_store.save_move(db, plan), self._saved, self._save_failed)
 
     def _saved(self, _result=None) -> None:
-        self.ctx.notify("runway_appearances")
+        # Other views reload; this board already shows the change (no reload of its own).
+        self._own_notify = True
+        try:
+            self.ctx.notify("runway_appearances")
+        finally:
+            self._own_notify = False
 
     def _save_failed(self, exc: BaseException) -> None:
         self.say(f"Could not save: {explain(exc)}")
@@ -491,6 +500,10 @@ class LineupTab(QWidget):
         model_id = self.model_filter.currentData()
         status = self.status_filter.currentData()
         filtered = self._filtered()
+        if not filtered and not self._rows_hidden:
+            self.view.setDragEnabled(self.mode == "edit")
+            return
+        self._rows_hidden = filtered
         for row in range(self.model.rowCount()):
             a = lineup.at(row)
             hide = (model_id not in (None, ALL) and (a.model_id or "") != model_id) or (
