@@ -7,6 +7,7 @@ replica knows into a ``Snapshot`` and calls ``decide``. The same inputs always g
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from app.domain.tokens import ParsedToken, TokenError, TokenErrorKind, parse_token
 
 MAX_CODE_CHARS = 4096
+_GARBLED = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")  # control characters, lone surrogates
 
 
 class Verdict(StrEnum):
@@ -123,7 +125,7 @@ def read_code(raw: str | bytes | None) -> ReadCode:
     text = raw.strip()
     if not text:
         return ReadCode(CodeKind.UNREADABLE, "", problem="Nothing was read.")
-    if any(ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+    if _GARBLED.search(text):
         return ReadCode(CodeKind.UNREADABLE, "", problem="The code contains garbled characters.")
     if len(text) > MAX_CODE_CHARS:
         return ReadCode(CodeKind.PLAIN, text[:MAX_CODE_CHARS], problem="The code is far too long.")

@@ -389,9 +389,9 @@ def _table(result: dict) -> str:
     row("scan: verdict + durable write (target p99 <= 2 ms)", result["scan"])
     for kind, p in result["scan_by_kind"].items():
         row(f"  {kind}", p)
-    row("baseline scan: ORM objects, one transaction per read", result["scan_baseline"])
     row("  of which ours: reads + engine, no write", result["verdict_only"])
     row("  disk floor: bare INSERT+COMMIT, WAL, synchronous=FULL", result["fsync_floor"])
+    row("baseline scan: ORM objects, one transaction per read", result["scan_baseline"])
     row("search as you type: FTS5 (target p95 <= 50 ms)", result["search"])
     row("baseline search: LIKE '%text%' on joined columns", result["search_baseline"])
     return "\n".join(lines)

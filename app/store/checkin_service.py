@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -81,7 +81,8 @@ class CheckinNotFound(LookupError):
 
 # --- queries (plain SQL: a scan runs a handful of index lookups) ----------------------------
 
-_EVENT = text("SELECT name, timezone, public_keys FROM events WHERE id = :id")
+_INSERT_CHECKIN = insert(Checkin.__table__)
+_EVENT = "SELECT name, timezone, public_keys FROM events WHERE id = :id"
 _TICKET_COLUMNS = """
     t.id, t.event_id, t.ticket_number, t.status, t.token_serial, t.qr_code_data,
     t.ticket_type_id, t.valid_from, t.valid_until,
@@ -90,18 +91,31 @@ _TICKET_COLUMNS = """
     LEFT JOIN attendees a ON a.id = t.attendee_id
     LEFT JOIN orders o ON o.id = t.order_id
 """
-_TICKET_BY_ID = text(f"SELECT {_TICKET_COLUMNS} WHERE t.id = :key")
-_TICKET_BY_CODE = text(f"SELECT {_TICKET_COLUMNS} WHERE t.qr_code_data = :key")
-_TICKET_TYPE = text(
+_TICKET_BY_ID = f"SELECT {_TICKET_COLUMNS} WHERE t.id = :key"
+_TICKET_BY_CODE = f"SELECT {_TICKET_COLUMNS} WHERE t.qr_code_data = :key"
+_TICKET_TYPE = (
     "SELECT id, name, tier, entry_starts_at, entry_ends_at, allowed_gates, allow_reentry "
     "FROM ticket_types WHERE id = :id"
 )
-_REVOKED = text("SELECT token_serial, reason FROM revoked_tokens WHERE ticket_id = :id")
-_HISTORY = text(
+_REVOKED = "SELECT token_serial, reason FROM revoked_tokens WHERE ticket_id = :id"
+_HISTORY = (
     "SELECT c.id, c.scanned_at, c.direction, c.verdict, c.kind, c.gate, c.device_id, "
     "c.annuls_checkin_id, d.name FROM checkins c LEFT JOIN devices d ON d.id = c.device_id "
     "WHERE c.ticket_id = :id AND (c.kind = 'annul' OR c.verdict IN ('admitted', 'exit_recorded'))"
 )
+
+
+def _raw(session: Session):
+    """The session's sqlite3 connection: a scan's few lookups skip SQLAlchemy's overhead."""
+    return session.connection().connection.driver_connection
+
+
+def _one(session: Session, sql: str, params: dict):
+    return _raw(session).execute(sql, params).fetchone()
+
+
+def _all(session: Session, sql: str, params: dict) -> list:
+    return _raw(session).execute(sql, params).fetchall()
 
 
 def _time(value: str | None) -> datetime | None:
@@ -151,10 +165,10 @@ def load_snapshot(session: Session, code: ReadCode, event_id: str) -> tuple[Snap
         if token.event_id != event_id:
             _load_event(session, token.event_id, keys, names)
             return Snapshot(event_keys=keys, event_names=names), timezone
-        ticket_row = session.execute(_TICKET_BY_ID, {"key": token.ticket_id}).first()
+        ticket_row = _one(session, _TICKET_BY_ID, {"key": token.ticket_id})
         type_id = token.ticket_type_id
     elif code.kind is CodeKind.PLAIN and code.text:
-        ticket_row = session.execute(_TICKET_BY_CODE, {"key": code.text}).first()
+        ticket_row = _one(session, _TICKET_BY_CODE, {"key": code.text})
     if ticket_row is None and token is None:
         return Snapshot(event_keys=keys, event_names=names), timezone
     token_ticket = token.ticket_id if token is not None else None
@@ -163,7 +177,7 @@ def load_snapshot(session: Session, code: ReadCode, event_id: str) -> tuple[Snap
 
 def _load_event(session: Session, event_id: str, keys: dict, names: dict) -> str | None:
     """Fill ``keys``/``names`` for one event; returns its timezone (None if unknown)."""
-    row = session.execute(_EVENT, {"id": event_id}).first()
+    row = _one(session, _EVENT, {"id": event_id})
     if row is None:
         return None
     names[event_id] = row[0]
@@ -177,12 +191,12 @@ def _snapshot_for(session, ticket_row, type_id, token_ticket_id, keys, names) ->
     if ticket is not None:
         type_id = ticket.ticket_type_id
         if ticket.event_id not in names:
-            row = session.execute(_EVENT, {"id": ticket.event_id}).first()
+            row = _one(session, _EVENT, {"id": ticket.event_id})
             if row is not None:
                 names[ticket.event_id] = row[0]
     ticket_id = ticket.id if ticket is not None else token_ticket_id
-    type_row = session.execute(_TICKET_TYPE, {"id": type_id}).first() if type_id else None
-    revoked = {int(s): str(r) for s, r in session.execute(_REVOKED, {"id": ticket_id})}
+    type_row = _one(session, _TICKET_TYPE, {"id": type_id}) if type_id else None
+    revoked = {int(s): str(r) for s, r in _all(session, _REVOKED, {"id": ticket_id})}
     history = tuple(
         PastScan(
             checkin_id=h[0],
@@ -195,7 +209,7 @@ def _snapshot_for(session, ticket_row, type_id, token_ticket_id, keys, names) ->
             annuls_checkin_id=h[7],
             device_name=h[8],
         )
-        for h in session.execute(_HISTORY, {"id": ticket_id})
+        for h in _all(session, _HISTORY, {"id": ticket_id})
     )
     return Snapshot(
         ticket=ticket,
@@ -270,10 +284,10 @@ class CheckinService:
         """Check a ticket in (or out) chosen by hand, e.g. from a name search."""
 
         def work(session: Session) -> ScanResult:
-            row = session.execute(_TICKET_BY_ID, {"key": str(ticket_id)}).first()
-            tz_row = session.execute(
-                text("SELECT timezone FROM events WHERE id = :id"), {"id": self.event_id}
-            ).first()
+            row = _one(session, _TICKET_BY_ID, {"key": str(ticket_id)})
+            tz_row = _one(
+                session, "SELECT timezone FROM events WHERE id = :id", {"id": self.event_id}
+            )
             timezone = tz_row[0] if tz_row and tz_row[0] else "UTC"
             if row is None:
                 read = ReadCode(CodeKind.PLAIN, "")
@@ -337,27 +351,39 @@ class CheckinService:
     # --- internals ------------------------------------------------------------------------
 
     def _log(self, session: Session, result: ScanResult, method: str, raw: str | None) -> None:
-        row = Checkin(
-            id=result.checkin_id,
-            event_id=self.event_id,
-            ticket_id=result.ticket_id,
-            device_id=self.device_id,
-            gate=sanitize(self.gate or "Main", 60),
-            direction="out" if self.direction == "out" else "in",
-            method=sanitize(method or "qr", 10),
-            kind="scan",
-            scanned_at=result.scanned_at,
-            verdict=result.verdict.value,
-            offline=result.offline,
-            raw_code=raw,
-            staff_name=sanitize(self.staff_name, 100) if self.staff_name else None,
-        )
-        session.add(row)
-        outbox.record(session, row, "insert")
+        values = {
+            "id": result.checkin_id,
+            "server_version": None,
+            "updated_at": result.scanned_at,
+            "event_id": self.event_id,
+            "ticket_id": result.ticket_id,
+            "device_id": self.device_id,
+            "gate": sanitize(self.gate or "Main", 60),
+            "direction": "out" if self.direction == "out" else "in",
+            "method": sanitize(method or "qr", 10),
+            "kind": "scan",
+            "scanned_at": result.scanned_at,
+            "verdict": result.verdict.value,
+            "offline": result.offline,
+            "raw_code": raw,
+            "annuls_checkin_id": None,
+            "reason": None,
+            "staff_name": sanitize(self.staff_name, 100) if self.staff_name else None,
+            "double_entry": False,
+        }
+        # A Core insert (no unit-of-work bookkeeping), then the outbox entry from the same
+        # values, in the same transaction.
+        session.execute(_INSERT_CHECKIN, values)
+        outbox.record(session, Checkin(**values), "insert")
 
     def _in_transaction(self, work):
         try:
             with self.db.session() as session:
+                raw = _raw(session)
+                if not raw.in_transaction:
+                    # Take the write lock before reading: the history the verdict is based on
+                    # cannot change (another kiosk process, sync) until this scan is logged.
+                    raw.execute("BEGIN IMMEDIATE")
                 return work(session)
         except (OperationalError, DatabaseError) as exc:
             raise DatabaseProblem(_explain(self.db.path, exc)) from exc
