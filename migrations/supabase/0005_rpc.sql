@@ -162,12 +162,16 @@ END
 $$;
 
 -- Plain words for why a mutation was refused.
+DROP FUNCTION IF EXISTS showdesk_private.explain_error(text, text, text, text, text);
 CREATE OR REPLACE FUNCTION showdesk_private.explain_error(p_state text, p_message text, p_table text,
-                                                         p_constraint text, p_column text)
+                                                         p_constraint text, p_column text, p_op text)
 RETURNS text
 LANGUAGE sql IMMUTABLE
 AS $$
   SELECT CASE
+    WHEN p_state = '23503' AND p_op = 'delete' THEN
+      format('Other rows still refer to this row of %s (%s); change or delete them first.',
+             replace(p_table, '_', ' '), coalesce(p_constraint, p_message))
     WHEN p_state = '42501' THEN
       format('Not permitted: this account may not make this change to %s.', replace(p_table, '_', ' '))
     WHEN p_state = '23505' THEN
@@ -434,7 +438,7 @@ BEGIN
       END IF;
     END IF;
     RETURN showdesk_private.result(v_mid_text, 'rejected', NULL,
-      showdesk_private.explain_error(v_state, v_message, v_table, v_constraint, v_column), NULL);
+      showdesk_private.explain_error(v_state, v_message, v_table, v_constraint, v_column, v_op), NULL);
   END;
 END
 $$;

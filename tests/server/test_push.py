@@ -550,3 +550,13 @@ def test_the_same_mutation_pushed_twice_at_once_is_applied_once(supabase_db, org
     assert r1["r"]["results"][0]["status"] == "applied"
     assert _statuses(results) == ["duplicate"]
     assert _count(supabase_db, "checkins") == 1
+
+
+def test_deleting_a_row_others_still_refer_to_is_rejected_with_words(supabase_db, org):
+    [ticket] = supabase_db.create_tickets(org, 1)
+    attendee = str(supabase_db.scalar("SELECT attendee_id FROM tickets WHERE id = %s", (ticket,)))
+    organizer = _claims(supabase_db, org, "organizer")
+    [r] = supabase_db.push(organizer, org.devices[0], [mutation("attendees", "delete", attendee)])
+    assert r["status"] == "rejected"
+    assert r["reason"].startswith("Other rows still refer to this row of attendees")
+    assert supabase_db.scalar("SELECT count(*) FROM attendees WHERE id = %s", (attendee,)) == 1
