@@ -134,10 +134,15 @@ class ShowRunner(QObject):
 
 
 def pick_screen(screens: list, control_screen) -> object | None:
-    """A screen other than the control window's, else the control window's (or the first)."""
-    for screen in screens:
-        if screen is not control_screen:
-            return screen
+    """A screen other than the control window's (preferring one that does not overlap it,
+    i.e. not a mirror of it), else the control window's own (or the first one)."""
+    others = [s for s in screens if s is not control_screen]
+    if control_screen is not None:
+        apart = [s for s in others if not s.geometry().intersects(control_screen.geometry())]
+        if apart:
+            return apart[0]
+    if others:
+        return others[0]
     return control_screen if control_screen in screens else (screens[0] if screens else None)
 
 
@@ -266,6 +271,7 @@ class ShowDisplay(QWidget):
         self.runner.changed.connect(self.refresh)
         self.runner.message.connect(self._show_message)
         self._close_allowed = False
+        self._placed_screen = None
         self.last_paint_end = 0.0
         self.confirm_close: Callable[[], bool] = self._ask_close
         self._build()
@@ -454,15 +460,19 @@ class ShowDisplay(QWidget):
         if screen is None:
             control_screen = self.control.screen() if self.control is not None else None
             screen = pick_screen(QGuiApplication.screens(), control_screen)
+        self._placed_screen = screen
         if screen is not None:
+            if self.isFullScreen():
+                self.showNormal()
+            self.winId()  # create the native window so it can be put on that screen
+            self.windowHandle().setScreen(screen)
             self.setGeometry(screen.geometry())
-            handle = self.windowHandle()
-            if handle is not None:
-                handle.setScreen(screen)
         self.showFullScreen()
 
     def _on_screen_removed(self, screen) -> None:
-        if screen is not self.screen() and self.screen() is not None:
+        # Qt may already have moved the window to another screen: compare with the screen we
+        # placed it on, so it goes fullscreen again on a real remaining screen.
+        if screen is not self._placed_screen and screen is not self.screen():
             return
         remaining = [s for s in QGuiApplication.screens() if s is not screen]
         target = pick_screen(remaining, None)
