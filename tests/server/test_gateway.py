@@ -185,3 +185,32 @@ def test_simulated_outage(gateway: Gateway, org):
     gateway.forced_status = None
     status, _ = gateway.rpc("sync_pull", {"p_event_id": org.event_id}, gateway.access_token(user))
     assert status == 200
+
+
+def test_a_push_into_another_organizations_event_is_rejected_over_http(
+    gateway: Gateway, supabase_db, org
+):
+    beta = supabase_db.create_org("Beta")
+    supabase_db.create_device(beta)
+    user = gateway.create_user("beta@beta.test", organization_id=beta.id, device_id=beta.devices[0])
+    ticket = str(
+        supabase_db.scalar("SELECT id FROM tickets WHERE event_id = %s LIMIT 1", (org.event_id,))
+    )
+    intrusion = [
+        mutation(
+            "checkins",
+            "insert",
+            str(uuid.uuid4()),
+            {"event_id": org.event_id, "verdict": "admitted"},
+        ),
+        mutation("tickets", "update", ticket, {"status": "cancelled"}, 1),
+    ]
+    status, body = gateway.rpc(
+        "sync_push",
+        {"p_device_id": beta.devices[0], "p_mutations": intrusion},
+        gateway.access_token(user),
+    )
+    assert status == 200
+    assert [r["status"] for r in body["results"]] == ["rejected", "rejected"]
+    assert supabase_db.scalar("SELECT count(*) FROM checkins") == 0
+    assert supabase_db.scalar("SELECT status FROM tickets WHERE id = %s", (ticket,)) == "valid"

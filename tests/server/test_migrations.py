@@ -90,3 +90,35 @@ def test_server_columns_match_the_replica_models(supabase_db):
             )
         }
         assert server - {"version"} == local, model.__tablename__
+
+
+def test_migrations_apply_with_plain_psql(pg_server: PgServer):
+    """The files are plain SQL: psql -f, in order, stops on no error."""
+    import subprocess
+
+    name = pg_server.create_database(template=None)
+    try:
+        for path in migration_files():
+            done = subprocess.run(
+                [
+                    str(pg_server.bindir / "psql"),
+                    "-X",
+                    "-q",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    pg_server.url(name),
+                    "-f",
+                    str(path),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert done.returncode == 0, f"{path.name}: {done.stderr}"
+        assert (
+            pg_server.connect(name)
+            .execute("SELECT to_regprocedure('sync_pull(uuid,text,integer)')")
+            .fetchone()[0]
+        )
+    finally:
+        pg_server.drop_database(name)
