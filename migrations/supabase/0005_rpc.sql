@@ -40,9 +40,17 @@ AS $$
      AND a.attnum > 0 AND NOT a.attisdropped AND a.attname NOT IN ('version', 'updated_at')
 $$;
 
+-- The server's clock (ISO-8601 UTC), so clients can measure their skew.
+CREATE OR REPLACE FUNCTION showdesk_private.iso_now() RETURNS text
+LANGUAGE sql STABLE
+AS $$ SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
+
 CREATE OR REPLACE FUNCTION showdesk_private.reset_page() RETURNS jsonb
-LANGUAGE sql IMMUTABLE
-AS $$ SELECT jsonb_build_object('changes', '[]'::jsonb, 'cursor', NULL, 'has_more', false, 'reset', true) $$;
+LANGUAGE sql STABLE
+AS $$
+  SELECT jsonb_build_object('changes', '[]'::jsonb, 'cursor', NULL, 'has_more', false, 'reset', true,
+                            'server_time', showdesk_private.iso_now())
+$$;
 
 -- THE PULL. Cursor text: '1:<xid>:<version>' — every change with (change_xid, version) up to
 -- that pair, and every change of a transaction with a smaller id, has been delivered.
@@ -157,7 +165,7 @@ BEGIN
   END IF;
 
   RETURN jsonb_build_object('changes', v_changes, 'cursor', v_cursor, 'has_more', v_has_more,
-                            'reset', false);
+                            'reset', false, 'server_time', showdesk_private.iso_now());
 END
 $$;
 
@@ -473,7 +481,7 @@ BEGIN
   FOR m IN SELECT value FROM jsonb_array_elements(p_mutations) LOOP
     v_results := v_results || jsonb_build_array(showdesk_private.push_one(p_device_id, v_me.organization_id, m));
   END LOOP;
-  RETURN jsonb_build_object('results', v_results);
+  RETURN jsonb_build_object('results', v_results, 'server_time', showdesk_private.iso_now());
 END
 $$;
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -32,6 +33,8 @@ def test_first_pull_brings_the_event_with_wire_formats(supabase_db, org, door):
     supabase_db.create_tickets(org, 2)
     page = supabase_db.pull(door, org.event_id)
     assert page["reset"] is False and page["has_more"] is False
+    server_time = datetime.fromisoformat(page["server_time"].replace("Z", "+00:00"))
+    assert abs((server_time - datetime.now(UTC)).total_seconds()) < 60
     tables = {c["table"] for c in page["changes"]}
     assert {
         "organizations",
@@ -127,6 +130,7 @@ def test_cursor_older_than_the_kept_tombstones_resets(supabase_db, org, door):
     purged = supabase_db.scalar("SELECT sync_purge(now() + interval '8 days')")
     assert purged["purged_tombstones"] == 1
     reset = supabase_db.pull(door, org.event_id, old_cursor)
+    assert reset.pop("server_time").endswith("Z")
     assert reset == {"changes": [], "cursor": None, "has_more": False, "reset": True}
     # a replica that had already seen the delete carries on
     assert supabase_db.pull(door, org.event_id, new_cursor)["reset"] is False
