@@ -55,7 +55,7 @@ def test_points_are_in_frame_coordinates_for_scaled_stages(steady_frame_of):
     chain = build_chain("auto")
     direct = build_chain("zxing").decode(frame)[0].points
     for label, stage in chain.stages:
-        found = stage(gray)
+        found = stage(gray, [])
         if found:
             for (x1, y1), (x2, y2) in zip(found[0].points, direct, strict=True):
                 assert abs(x1 - x2) < 12 and abs(y1 - y2) < 12, label
