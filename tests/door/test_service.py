@@ -206,3 +206,39 @@ def test_locked_database_is_a_clear_problem(door):
             holder.execute("ROLLBACK")
         holder.close()
         impatient.close()
+
+
+def test_scan_survives_the_process_being_killed_right_after_the_verdict(door):
+    """kill -9 the moment the verdict is known: the scan and its outbox entry are on disk."""
+    import subprocess
+    import sys
+    import textwrap
+
+    _, qr = door.add_ticket()
+    door.db.close()
+    child = textwrap.dedent(
+        f"""
+        import os, signal
+        from app.store.db import open_database
+        from app.store.checkin_service import CheckinService
+        db = open_database({str(door.db.path)!r})
+        svc = CheckinService(db, {door.event_id!r}, {door.device_id!r}, gate="North door")
+        result = svc.scan({qr!r})
+        print(result.checkin_id, result.verdict.value, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)  # no close, no checkpoint, no cleanup
+        """
+    )
+    run = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=120)
+    assert run.returncode == -9, run.stderr
+    checkin_id, verdict = run.stdout.split()
+    assert verdict == "admitted"
+    conn = sqlite3.connect(door.db.path)
+    try:
+        assert conn.execute(
+            "SELECT verdict FROM checkins WHERE id = ?", (checkin_id,)
+        ).fetchone() == ("admitted",)
+        assert conn.execute(
+            "SELECT count(*) FROM outbox WHERE row_id = ?", (checkin_id,)
+        ).fetchone() == (1,)
+    finally:
+        conn.close()
