@@ -7,12 +7,25 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.config import Config, is_default_setup, load_config
-from app.store.db import DatabaseProblem, current_event_id, device_id, open_database
-from app.ui.context import AppContext
-from app.ui.qt import QApplication, QMainWindow, QMessageBox, QTabWidget
+from app.ui.qt import (
+    QApplication,
+    QColor,
+    QMainWindow,
+    QMessageBox,
+    QPixmap,
+    QSplashScreen,
+    Qt,
+    QTabWidget,
+)
 
+if TYPE_CHECKING:
+    from app.ui.context import AppContext
+
+# The database layer (SQLAlchemy, models, Alembic) is imported after the splash is up: it is
+# most of the start-up time.
 log = logging.getLogger(__name__)
 
 APP_STYLESHEET = Path(__file__).resolve().parents[2] / "resources" / "style" / "app.qss"
@@ -51,6 +64,9 @@ class MainWindow(QMainWindow):
 
 def open_context(config: Config) -> AppContext:
     """Open the database (seeding the demo event when nothing is configured)."""
+    from app.store.db import DatabaseProblem, current_event_id, device_id, open_database
+    from app.ui.context import AppContext
+
     db = open_database(config.db)
     with db.session() as session:
         event_id = config.event_id or current_event_id(session)
@@ -73,6 +89,7 @@ def open_context(config: Config) -> AppContext:
 def startup_error_message(exc: BaseException) -> tuple[str, str]:
     """(title, text) of the message shown when the app cannot start: plain words, no trace."""
     from app.errors import explain
+    from app.store.db import DatabaseProblem
 
     if isinstance(exc, DatabaseProblem):
         return "Showdesk cannot open its database", str(exc)
@@ -90,6 +107,20 @@ def apply_style(app: QApplication) -> None:
         log.warning("stylesheet %s missing; using Qt's default look", APP_STYLESHEET)
 
 
+def show_splash(app: QApplication) -> QSplashScreen:
+    """Something on screen at once, while the database opens and the screens are built."""
+    pixmap = QPixmap(520, 160)
+    pixmap.fill(QColor("#1d232b"))
+    splash = QSplashScreen(pixmap)
+    font = splash.font()
+    font.setPixelSize(26)
+    splash.setFont(font)
+    splash.showMessage("Showdesk — opening the event…", Qt.AlignmentFlag.AlignCenter, QColor("#f2f2f2"))
+    splash.show()
+    app.processEvents()
+    return splash
+
+
 def run_app(
     args: argparse.Namespace | None = None,
     on_window: Callable[[MainWindow], None] | None = None,
@@ -103,10 +134,12 @@ def run_app(
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Showdesk")
     apply_style(app)
+    splash = show_splash(app)
     try:
         ctx = open_context(config)
     except Exception as exc:  # a damaged file, a full disk: a sentence, never a traceback
         log.error("cannot start: %r", exc)
+        splash.close()
         title, text = startup_error_message(exc)
         QMessageBox.critical(None, title, text)
         return 2
@@ -117,6 +150,7 @@ def run_app(
         window.door.enter_kiosk_mode(window)
     else:
         window.show()
+    splash.finish(window)
     if on_window is not None:
         on_window(window)
     code = app.exec()

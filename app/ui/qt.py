@@ -86,6 +86,7 @@ from PySide6.QtWidgets import (  # noqa: F401
     QPushButton,
     QSizePolicy,
     QSpinBox,
+    QSplashScreen,
     QSplitter,
     QStackedWidget,
     QStatusBar,

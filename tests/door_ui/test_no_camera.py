@@ -52,6 +52,7 @@ def test_without_zbar_the_banner_explains_and_the_scanner_works(
     door = make_door(source_factory=ticket_source([code], repeat=5))
     qtbot.waitUntil(lambda: door.preview.banner.startswith(NO_DECODER), timeout=10000)
     assert "zbar" in door.preview.banner
+    door.wedge.buffer.max_gap = 0.25  # tolerate a loaded CI machine (see test_keyboard)
     door.search.box.setFocus()
     qtbot.keyClicks(door.search.box, code)
     qtbot.keyClick(door.search.box, Qt.Key.Key_Return)

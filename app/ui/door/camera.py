@@ -11,9 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from app.ui.qt import (
     QColor,
@@ -31,6 +29,9 @@ from app.ui.qt import (
 )
 from app.ui.tasks import run_task
 
+if TYPE_CHECKING:
+    import numpy as np
+
 log = logging.getLogger(__name__)
 
 PREVIEW_WIDTH = 640
@@ -45,6 +46,7 @@ CAMERA_OFF = "Camera turned off in settings — use the USB scanner or search by
 def frame_to_qimage(frame_bgr: np.ndarray, width: int = PREVIEW_WIDTH) -> QImage:
     """A shrunken RGB copy of a BGR frame, safe to hand to another thread."""
     import cv2
+    import numpy as np
 
     h, w = frame_bgr.shape[:2]
     if w > width:
