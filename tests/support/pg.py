@@ -106,7 +106,14 @@ def stop_orphans() -> None:
         if _alive(owner):
             continue
         if (tmp / "data" / "postmaster.pid").exists():
-            cmd = [str(find_bindir() / "pg_ctl"), "-D", str(tmp / "data"), "-m", "immediate", "stop"]
+            cmd = [
+                str(find_bindir() / "pg_ctl"),
+                "-D",
+                str(tmp / "data"),
+                "-m",
+                "immediate",
+                "stop",
+            ]
             if os.geteuid() == 0:
                 cmd = ["runuser", "-u", "postgres", "--", *cmd]
             subprocess.run(cmd, capture_output=True, timeout=60)
@@ -348,6 +355,8 @@ class SupabaseDB:
     name: str
     _conn: psycopg.Connection | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _claims_conn: psycopg.Connection | None = field(default=None, repr=False)
+    _claims_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def dsn(self) -> str:
@@ -366,11 +375,33 @@ class SupabaseDB:
     def as_claims(
         self, claims: dict[str, Any] | None, role: str | None = None
     ) -> Iterator[psycopg.Connection]:
-        """One transaction running as ``role`` with ``claims`` (RLS applies). Commits on success."""
-        with self.connect(autocommit=False) as conn:
-            apply_claims(conn, claims, role)
-            yield conn
-            conn.commit()
+        """One transaction running as ``role`` with ``claims`` (RLS applies). Commits on success.
+
+        Reuses one connection (the settings are transaction-local); a nested or concurrent
+        use gets a connection of its own.
+        """
+        if not self._claims_lock.acquire(blocking=False):
+            with self.connect(autocommit=False) as conn:
+                apply_claims(conn, claims, role)
+                yield conn
+                conn.commit()
+            return
+        try:
+            if self._claims_conn is None or self._claims_conn.closed:
+                self._claims_conn = self.connect(autocommit=False)
+            conn = self._claims_conn
+            try:
+                apply_claims(conn, claims, role)
+                yield conn
+                conn.commit()
+            except BaseException:
+                try:
+                    conn.rollback()
+                except psycopg.Error:
+                    conn.close()
+                raise
+        finally:
+            self._claims_lock.release()
 
     def execute(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
         """Run one statement as superuser (autocommit); return its rows (none: empty list)."""
@@ -385,6 +416,10 @@ class SupabaseDB:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+        with self._claims_lock:
+            if self._claims_conn is not None:
+                self._claims_conn.close()
+                self._claims_conn = None
 
     def scalar(self, sql: str, params: Any = None) -> Any:
         rows = self.execute(sql, params)
