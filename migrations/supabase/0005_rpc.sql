@@ -72,7 +72,7 @@ DECLARE
   v_page jsonb;
   v_count integer;
   v_has_more boolean;
-  v_rows jsonb := '{}'::jsonb;
+  v_rows jsonb := '[]'::jsonb;
   v_table text;
   v_found jsonb;
   v_changes jsonb;
@@ -123,34 +123,36 @@ BEGIN
     v_page := v_page - v_limit;  -- drop the look-ahead element
   END IF;
 
-  -- Fetch the live rows, one query per table on the page (RLS applies to each).
+  -- Fetch the live rows, one query per table on the page (RLS applies to each), as one list
+  -- joined to the page below (looking rows up in a big jsonb object per element is O(n^2)).
   FOR v_table IN
     SELECT DISTINCT e ->> 'table' FROM jsonb_array_elements(v_page) e WHERE NOT (e ->> 'deleted')::boolean
   LOOP
-    EXECUTE format('SELECT coalesce(jsonb_object_agg(t.id::text, jsonb_build_object(''v'', t.version, ''r'', %s)), ''{}''::jsonb)
+    EXECUTE format('SELECT coalesce(jsonb_agg(jsonb_build_object(''t'', %L, ''id'', t.id::text, ''v'', t.version, ''r'', %s)), ''[]''::jsonb)
                       FROM public.%I t WHERE t.id = ANY ($1)',
-                   showdesk_private.wire_sql(v_table, 't'), v_table)
+                   v_table, showdesk_private.wire_sql(v_table, 't'), v_table)
       INTO v_found
       USING ARRAY(SELECT (e ->> 'id')::uuid FROM jsonb_array_elements(v_page) e
                    WHERE e ->> 'table' = v_table AND NOT (e ->> 'deleted')::boolean);
-    v_rows := v_rows || jsonb_build_object(v_table, v_found);
+    v_rows := v_rows || v_found;
   END LOOP;
 
   -- Assemble. A live row that is no longer readable (deleted or hidden since the log entry
   -- was written) is left out: its newer entry will come in a later pull.
   SELECT coalesce(jsonb_agg(
-           CASE WHEN (e ->> 'deleted')::boolean THEN
-             jsonb_build_object('table', e ->> 'table', 'id', e ->> 'id', 'version', (e ->> 'version')::bigint,
-                                'deleted', true, 'row', NULL)
+           CASE WHEN (x.e ->> 'deleted')::boolean THEN
+             jsonb_build_object('table', x.e ->> 'table', 'id', x.e ->> 'id',
+                                'version', (x.e ->> 'version')::bigint, 'deleted', true, 'row', NULL)
            ELSE
-             jsonb_build_object('table', e ->> 'table', 'id', e ->> 'id',
-                                'version', (v_rows -> (e ->> 'table') -> (e ->> 'id') -> 'v')::bigint,
-                                'deleted', false,
-                                'row', v_rows -> (e ->> 'table') -> (e ->> 'id') -> 'r')
-           END ORDER BY n), '[]'::jsonb)
+             jsonb_build_object('table', x.e ->> 'table', 'id', x.e ->> 'id',
+                                'version', (f.v)::bigint, 'deleted', false, 'row', f.r)
+           END ORDER BY x.n), '[]'::jsonb)
     INTO v_changes
     FROM jsonb_array_elements(v_page) WITH ORDINALITY AS x(e, n)
-   WHERE (e ->> 'deleted')::boolean OR ((v_rows -> (e ->> 'table')) ? (e ->> 'id'));
+    LEFT JOIN (SELECT r ->> 't' AS t, r ->> 'id' AS id, r ->> 'v' AS v, r -> 'r' AS r
+                 FROM jsonb_array_elements(v_rows) r) f
+      ON f.t = x.e ->> 'table' AND f.id = x.e ->> 'id'
+   WHERE (x.e ->> 'deleted')::boolean OR f.id IS NOT NULL;
 
   IF v_has_more THEN
     v_last := v_page -> (jsonb_array_length(v_page) - 1);
