@@ -296,6 +296,12 @@ def run_bench(tickets: int, say=print) -> dict[str, Any]:
 
 
 def cli_bench_sync(args: argparse.Namespace) -> int:
+    import signal
+
+    def stop(*_):
+        raise KeyboardInterrupt  # runs the clean-up: the temporary server is stopped
+
+    signal.signal(signal.SIGTERM, stop)
     as_json = bool(getattr(args, "json", False))
     tickets = int(getattr(args, "tickets", 100_000) or 100_000)
     results = run_bench(tickets, say=(lambda _m: None) if as_json else print)
