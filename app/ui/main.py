@@ -58,8 +58,23 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.sync_indicator, 1)
         # A scan from the camera or the USB scanner brings the door screen forward.
         self.door.scan_captured.connect(lambda: self.tabs.setCurrentWidget(self.door))
+        # A locked kiosk shows the door only; the other screens come back with the staff PIN.
+        self.kiosk_locked = False
+        self.door.kiosk_changed.connect(self._kiosk_changed)
+        self.tabs.currentChanged.connect(self._keep_door_in_kiosk)
         self.resize(1280, 800)
         self.door.setFocus()
+
+
+    def _kiosk_changed(self, locked: bool) -> None:
+        self.kiosk_locked = locked
+        self.tabs.tabBar().setVisible(not locked)
+        if locked:
+            self.tabs.setCurrentWidget(self.door)
+
+    def _keep_door_in_kiosk(self, _index: int) -> None:
+        if self.kiosk_locked and self.tabs.currentWidget() is not self.door:
+            self.tabs.setCurrentWidget(self.door)
 
 
 def open_context(config: Config) -> AppContext:

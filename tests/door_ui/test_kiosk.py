@@ -38,3 +38,29 @@ def test_kiosk_refuses_to_close_until_the_right_pin(qtbot, make_door, door_ctx):
     assert not window.isFullScreen()
     assert not door.gate.isReadOnly()
     assert window.close() is True
+
+
+def test_main_window_kiosk_shows_only_the_door(qtbot, door_ctx):
+    from app.ui import tasks
+    from app.ui.main import MainWindow
+
+    window = MainWindow(door_ctx, door_options={"source_factory": no_camera})
+    qtbot.addWidget(window)
+    try:
+        qtbot.waitUntil(lambda: window.door.is_ready, timeout=15000)
+        window.door.enter_kiosk_mode(window)
+        assert window.isFullScreen() and not window.tabs.tabBar().isVisible()
+        window.tabs.setCurrentWidget(window.lineup)  # Ctrl+Tab and friends
+        assert window.tabs.currentWidget() is window.door
+        assert window.close() is False
+
+        dialog = window.door.kiosk.ask_pin()
+        qtbot.keyClicks(dialog.field, door_ctx.config.kiosk_pin)
+        qtbot.keyClick(dialog.field, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: window.tabs.tabBar().isVisible(), timeout=2000)
+        window.tabs.setCurrentWidget(window.lineup)
+        assert window.tabs.currentWidget() is window.lineup
+    finally:
+        for service in door_ctx.services:
+            service.stop()
+        tasks.shutdown(wait=True)

@@ -89,6 +89,7 @@ class DoorTab(QWidget):
     verdict_shown = Signal(object)  # ScanResult, after the panel shows it
     ready = Signal()  # counters loaded and the camera started (or known to be missing)
     scan_captured = Signal()  # a scan arrived (camera or USB scanner): the window may switch here
+    kiosk_changed = Signal(bool)  # locked as a kiosk (True) or unlocked by the staff PIN
 
     def __init__(
         self,
@@ -526,6 +527,7 @@ class DoorTab(QWidget):
     def _kiosk_changed(self, locked: bool) -> None:
         self.staff_button.setText("Staff…" if locked else "Kiosk mode")
         self.gate.setReadOnly(locked)
+        self.kiosk_changed.emit(locked)
 
     def _needs_pin(self, purpose: str, then: Callable[[], None]) -> bool:
         """In a locked kiosk, ask for the PIN first and run ``then`` after it unlocks."""
