@@ -18,6 +18,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -305,32 +306,54 @@ class SyncEngine:
     # --- pull -----------------------------------------------------------------------------
 
     def pull(self) -> PullReport:
+        """Pull pages until up to date. The next page is fetched while this one is applied
+        (the server builds JSON while SQLite writes), but pages are applied strictly in order
+        and each with its own cursor."""
         report = PullReport()
-        with self._lock:
-            while True:
-                with self.db.session() as session:
-                    cursor = get_meta(session, META_CURSOR, "") or ""
-                    resyncing = get_meta(session, META_RESYNC) == "1"
-                if resyncing and self._resync_seen is None:
-                    # Restarted in the middle of a full resync: the ids seen so far are gone
-                    # with the old process, so begin it again.
-                    cursor = ""
-                    self._resync_seen = {}
-                started = time.monotonic()
-                page = self.backend.pull(self.event_id, cursor, self.pull_limit)
-                self._check_clock(page, time.monotonic() - started)
-                if page.reset:
-                    report.resets += 1
-                    if report.resets > 3:
-                        raise SyncError("The server keeps asking for a full resync.",
-                                        transient=True)
-                    self._begin_resync()
-                    continue
-                self._apply_page(page, report)
-                report.pages += 1
-                if not page.has_more:
-                    break
+        with self._lock, ThreadPoolExecutor(1, thread_name_prefix="sync-prefetch") as pool:
+            ahead: tuple[str, Future] | None = None
+            try:
+                while True:
+                    with self.db.session() as session:
+                        cursor = get_meta(session, META_CURSOR, "") or ""
+                        resyncing = get_meta(session, META_RESYNC) == "1"
+                    if resyncing and self._resync_seen is None:
+                        # Restarted in the middle of a full resync: the ids seen so far are
+                        # gone with the old process, so begin it again.
+                        cursor = ""
+                        self._resync_seen = {}
+                    if ahead is not None and ahead[0] == cursor:
+                        page = ahead[1].result()
+                    else:
+                        page = self._fetch(cursor)
+                    ahead = None
+                    if page.reset:
+                        report.resets += 1
+                        if report.resets > 3:
+                            raise SyncError("The server keeps asking for a full resync.",
+                                            transient=True)
+                        self._begin_resync()
+                        continue
+                    if page.has_more and page.cursor:
+                        ahead = (page.cursor, pool.submit(self._fetch, page.cursor))
+                    self._apply_page(page, report)
+                    report.pages += 1
+                    if not page.has_more:
+                        break
+            finally:
+                if ahead is not None:
+                    ahead[1].cancel()
+                    try:
+                        ahead[1].result()
+                    except Exception:  # noqa: BLE001 - a page we no longer need
+                        pass
         return report
+
+    def _fetch(self, cursor: str) -> PullPage:
+        started = time.monotonic()
+        page = self.backend.pull(self.event_id, cursor, self.pull_limit)
+        self._check_clock(page, time.monotonic() - started)
+        return page
 
     def _begin_resync(self) -> None:
         self._resync_seen = {}
