@@ -272,6 +272,15 @@ def _crop(
     return gray[top:bottom, left:right], (left, top)
 
 
+LOW_CONTRAST = 100  # grey levels between the 1st and 99th percentile; a lit scene has ~180+
+
+
+def _low_contrast(gray: np.ndarray) -> bool:
+    sample = gray[::8, ::8]
+    lo, hi = np.percentile(sample, (1, 99))
+    return hi - lo < LOW_CONTRAST
+
+
 def _auto_chain() -> ChainDecoder:
     """The measured default (see the module docstring): zxing passes, cheapest first; the
     costly ones only where a cheap pass found something code-like it could not read."""
@@ -289,6 +298,13 @@ def _auto_chain() -> ChainDecoder:
 
     def local_average(gray: np.ndarray, hints: list[np.ndarray]) -> list[Decoded]:
         return la.decode_gray(gray, hints=hints)
+
+    def low_light(gray: np.ndarray, hints: list[np.ndarray]) -> list[Decoded]:
+        if not _low_contrast(gray):
+            return []
+        # A dark frame is a noisy one (the camera turned its gain up): smooth, then stretch.
+        smooth = cv2.GaussianBlur(gray, (0, 0), 1.0)
+        return gh.decode_gray(cv2.equalizeHist(smooth), hints=hints) or la.decode_gray(smooth, hints=hints)
 
     def closer_look(gray: np.ndarray, hints: list[np.ndarray]) -> list[Decoded]:
         for quad in hints[:ROI_MAX]:
@@ -318,6 +334,7 @@ def _auto_chain() -> ChainDecoder:
         ("zxing-global", global_histogram),
         ("zxing-half", half),
         ("zxing-local", local_average),
+        ("zxing-low-light", low_light),
         ("zxing-closer", closer_look),
         ("zxing-x1.5", upscaled),
         ("zxing-equalized", equalized),
