@@ -83,12 +83,10 @@ def check_camera(config: Config) -> Check:
             {"index": config.camera},
         )
     except Exception as exc:  # CameraUnavailable's text is already a sentence
-        return Check(
-            "camera",
-            PROBLEM,
-            f"{exc} The USB scanner and name search still work.",
-            {"index": config.camera},
-        )
+        text = str(exc).strip() or type(exc).__name__
+        if "scanner" not in text.lower():
+            text += " The USB scanner and name search still work."
+        return Check("camera", PROBLEM, text, {"index": config.camera})
     if frame is None:
         return Check(
             "camera", PROBLEM, f"{name} opened but sent no picture.", {"index": config.camera}

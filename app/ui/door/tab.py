@@ -339,7 +339,7 @@ class DoorTab(QWidget):
         started = t0 if t0 is not None else time.perf_counter()
         self.scan_captured.emit()
         run_db(
-            lambda: self._service.scan(code, method),
+            lambda: self._require_service().scan(code, method),
             lambda result: self._show_result(result, started),
             self._scan_failed,
         )
@@ -347,10 +347,16 @@ class DoorTab(QWidget):
     def check_in_ticket(self, ticket_id: str) -> None:
         started = time.perf_counter()
         run_db(
-            lambda: self._service.checkin_ticket(ticket_id, "manual"),
+            lambda: self._require_service().checkin_ticket(ticket_id, "manual"),
             lambda result: self._show_result(result, started),
             self._scan_failed,
         )
+
+    def _require_service(self) -> Any:
+        """The CheckinService (DB worker only); a plain sentence if it could not be opened."""
+        if self._service is None:
+            raise RuntimeError("The door's check-in data could not be opened; see the message above.")
+        return self._service
 
     def _show_result(self, result: Any, started: float) -> None:
         self.last_result = result
