@@ -87,6 +87,9 @@ class ScanLoop:
         if self._threads:
             return
         self._stop.clear()
+        self.finished.clear()
+        with self._cond:
+            self._slot, self._grab_done, self._taken_seq = None, False, 0
         self._threads = [
             threading.Thread(target=self._grab_loop, name="scan-grabber", daemon=True),
             threading.Thread(target=self._decode_loop, name="scan-decoder", daemon=True),
