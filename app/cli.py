@@ -26,6 +26,7 @@ HANDLERS = {
     "bench lookup": "app.store.bench_lookup:cli_bench_lookup",
     "bench sync": "app.sync.bench:cli_bench_sync",
     "bench lineup": "app.domain.bench_lineup:cli_bench_lineup",
+    "bench ui": "app.ui.door.bench:cli_bench_ui",
     "doctor": "app.doctor:cli_doctor",
     "provision": "app.sync.provision:cli_provision",
     "screenshot": "app.ui.screenshots:cli_screenshot",
@@ -84,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = bench_sub.add_parser("sync", help="initial and incremental sync against PostgreSQL")
     p.add_argument("--tickets", type=int, default=100_000)
+    p.add_argument("--json", action="store_true")
+    p = bench_sub.add_parser("ui", help="launch to ready-to-scan; camera frame to verdict on screen")
+    p.add_argument("--tickets", type=int, default=2000)
+    p.add_argument("--scans", type=int, default=20)
+    p.add_argument("--runs", type=int, default=3)
     p.add_argument("--json", action="store_true")
     p = bench_sub.add_parser("lineup", help="reorder + quick-change recomputation")
     p.add_argument("--looks", type=int, default=200)

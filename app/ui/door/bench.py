@@ -232,7 +232,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scans", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
+    return cli_bench_ui(parser.parse_args(argv))
+
+
+def cli_bench_ui(args: argparse.Namespace) -> int:
+    """`showdesk bench ui`: prints the figures (JSON with --json)."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no screen: measure offscreen
     with tempfile.TemporaryDirectory() as tmp:
         db = _seed(Path(tmp), args.tickets)
         result = {

@@ -274,11 +274,20 @@ class DoorTab(QWidget):
             gate=self.config.gate,
             direction="in",
             staff_name=self.config.device_name,
+            online=self._sync_online,
         )
         with self.ctx.db.session() as session:
             event = session.get(Event, self.ctx.event_id)
             timezone = event.timezone if event is not None and event.timezone else "UTC"
         return self._service, self._service.counters(), self._service.recent(RECENT_LIMIT), timezone
+
+    def _sync_online(self) -> bool:
+        """Whether the sync engine last reached the server (its status, read from any thread)."""
+        for service in list(self.ctx.services):
+            status = getattr(service, "last", None)
+            if status is not None and getattr(status, "online", None) is not None:
+                return bool(status.online)
+        return False
 
     def _service_opened(self, loaded: tuple[Any, Any, list[Any], str]) -> None:
         _service, counters, recent, timezone = loaded
