@@ -429,8 +429,10 @@ BEGIN
   EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
                             v_constraint = CONSTRAINT_NAME, v_column = COLUMN_NAME;
-    -- transient trouble fails the whole push so the client retries it later
-    IF v_state IN ('40001', '40P01', '55P03', '57014') OR left(v_state, 2) IN ('08', '53', '57', '58', 'XX') THEN
+    -- transient trouble (or a read-only transaction) fails the whole push so the client
+    -- retries it later
+    IF v_state IN ('40001', '40P01', '55P03', '57014')
+       OR left(v_state, 2) IN ('08', '25', '53', '57', '58', 'XX') THEN
       RAISE;
     END IF;
     IF v_state = '23505' THEN
