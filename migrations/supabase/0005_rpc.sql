@@ -359,6 +359,7 @@ DECLARE
   v_payload jsonb := m -> 'payload';
   v_base bigint;
   v_unknown text[];
+  v_writable text[];
   v_prev record;
   v_cur record;
   v_result jsonb;
@@ -408,8 +409,10 @@ BEGIN
   v_base := (m ->> 'base_version')::bigint;
   -- sync bookkeeping the client may echo back is not data
   v_payload := v_payload - 'version' - 'server_version' - 'updated_at' - 'id';
+  -- (the column list once, not once per payload key: it reads pg_attribute)
+  v_writable := showdesk_private.writable_columns(v_table);
   v_unknown := ARRAY(SELECT k FROM jsonb_object_keys(v_payload) k
-                      WHERE NOT k = ANY (showdesk_private.writable_columns(v_table)) ORDER BY k);
+                      WHERE NOT k = ANY (v_writable) ORDER BY k);
   IF cardinality(v_unknown) > 0 THEN
     RETURN showdesk_private.result(v_mid_text, 'rejected', NULL,
       format('Unknown column(s) for %s: %s.', v_table, array_to_string(v_unknown, ', ')), NULL);
