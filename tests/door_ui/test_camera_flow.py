@@ -36,6 +36,7 @@ def test_admitted_then_already_admitted_then_forged(qtbot, make_door, door_ctx):
     assert number in door.panel.ticket_line.text()
     assert door.preview.image is not None  # the live picture was shown
     assert len(door.history) == 1  # the same code held in view is read once (debounce)
+    assert door.sounds.last_requested in ("ok", "attention")
 
     second = _run_camera(qtbot, door, [code], 2)
     assert second.verdict == "already_admitted"
@@ -46,6 +47,7 @@ def test_admitted_then_already_admitted_then_forged(qtbot, make_door, door_ctx):
     assert third.verdict == "forged"
     assert door.panel.headline.text() == "FORGED"
     assert door.panel.icon.shape == "stop"
+    assert door.sounds.last_requested == "refusal"
 
     # Every scan is in the log, and the last-scans list and counters caught up.
     with door_ctx.db.session() as session:
@@ -62,4 +64,5 @@ def test_admitted_then_already_admitted_then_forged(qtbot, make_door, door_ctx):
         timeout=5000,
     )
     assert door.counters.text().startswith("Admitted ")
+    assert "GENERAL" in door.tiers.text()
     assert door.timings and all(shown >= read for read, shown in door.timings)
