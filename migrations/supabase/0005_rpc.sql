@@ -109,13 +109,27 @@ BEGIN
          count(*)
     INTO v_page, v_count
     FROM (
-      SELECT c.table_name, c.row_id, c.version, c.deleted, c.change_xid
-        FROM public.sync_changes c
-       WHERE (c.event_id = p_event_id OR (c.event_id IS NULL AND c.organization_id = v_org))
-         AND (c.change_xid, c.version) > (v_xid, v_version)
-         AND c.change_xid < v_watermark
-       ORDER BY c.change_xid, c.version
-       LIMIT v_limit + 1
+      -- two index range scans merged (an OR of the two scopes made it a full scan + sort
+      -- per page: quadratic over an initial sync)
+      SELECT * FROM (
+        (SELECT c.table_name, c.row_id, c.version, c.deleted, c.change_xid
+           FROM public.sync_changes c
+          WHERE c.event_id = p_event_id
+            AND (c.change_xid, c.version) > (v_xid, v_version)
+            AND c.change_xid < v_watermark
+          ORDER BY c.change_xid, c.version
+          LIMIT v_limit + 1)
+        UNION ALL
+        (SELECT c.table_name, c.row_id, c.version, c.deleted, c.change_xid
+           FROM public.sync_changes c
+          WHERE c.event_id IS NULL AND c.organization_id = v_org
+            AND (c.change_xid, c.version) > (v_xid, v_version)
+            AND c.change_xid < v_watermark
+          ORDER BY c.change_xid, c.version
+          LIMIT v_limit + 1)
+      ) u
+      ORDER BY u.change_xid, u.version
+      LIMIT v_limit + 1
     ) p;
 
   v_has_more := v_count > v_limit;
