@@ -30,7 +30,17 @@ AS $$
 DECLARE
   c jsonb := showdesk_private.claims();
   v_sub uuid := showdesk_private.try_uuid(c ->> 'sub');
+  -- Policies ask this several times per statement: the answer is kept for the transaction,
+  -- keyed by the claims it was computed from.
+  v_key text := md5(coalesce(current_setting('request.jwt.claims', true), ''));
+  v_cached text := current_setting('showdesk.whoami', true);
 BEGIN
+  IF v_cached IS NOT NULL AND split_part(v_cached, '|', 1) = v_key THEN
+    organization_id := nullif(split_part(v_cached, '|', 2), '')::uuid;
+    staff_role := nullif(split_part(v_cached, '|', 3), '');
+    device_id := nullif(split_part(v_cached, '|', 4), '')::uuid;
+    RETURN;
+  END IF;
   organization_id := showdesk_private.try_uuid(c -> 'app_metadata' ->> 'organization_id');
   staff_role := nullif(c -> 'app_metadata' ->> 'staff_role', '');
   device_id := showdesk_private.try_uuid(c -> 'app_metadata' ->> 'device_id');
@@ -58,6 +68,10 @@ BEGIN
   IF organization_id IS NULL THEN
     staff_role := NULL;
   END IF;
+  PERFORM set_config('showdesk.whoami',
+                     concat_ws('|', v_key, coalesce(organization_id::text, ''), coalesce(staff_role, ''),
+                               coalesce(device_id::text, '')),
+                     true);
 END
 $$;
 

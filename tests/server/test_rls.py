@@ -248,3 +248,17 @@ def test_register_device(supabase_db, two_orgs):
     assert supabase_db.scalar(
         "SELECT organization_id FROM devices WHERE id = %s", (device_id,)
     ) == uuid.UUID(alpha.id)
+
+
+def test_identity_follows_the_claims_within_one_transaction(shared):
+    """whoami() is cached per transaction, keyed by the claims: new claims, new answer."""
+    from tests.support.pg import apply_claims
+
+    db, alpha, beta = shared
+    with db.as_claims(db.claims(alpha, "door", alpha.devices[0])) as conn:
+        alpha_ids = {r["id"] for r in conn.execute("SELECT id FROM tickets")}
+        apply_claims(conn, db.claims(beta, "door", beta.devices[0]))
+        beta_ids = {r["id"] for r in conn.execute("SELECT id FROM tickets")}
+        apply_claims(conn, db.claims(alpha, "producer", alpha.devices[0]))
+        assert conn.execute("SELECT count(*) AS n FROM tickets").fetchone()["n"] == 0
+    assert alpha_ids and beta_ids and not (alpha_ids & beta_ids)
