@@ -72,7 +72,9 @@ def test_decode_missing_file_and_bad_decoder(tmp_path, capsys):
 
 
 def test_bench_scan_json_small_run(capsys):
-    assert main(["bench", "scan", "--frames", "5", "--seed", "5", "--json"]) == 0
+    assert (
+        main(["bench", "scan", "--frames", "5", "--seed", "5", "--loop-scenes", "3", "--json"]) == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["frames"] == 5 and out["code_frames"] + out["empty_frames"] == 5
     labels = [r["label"] for r in out["results"]]
@@ -80,9 +82,12 @@ def test_bench_scan_json_small_run(capsys):
     for r in out["results"]:
         assert r["wrong"] == 0 and r["false_positives"] == 0
         assert r["p95_ms"] >= r["p50_ms"] > 0
+    loop = out["loop"]
+    assert loop["wrong"] == 0 and 1 <= loop["read"] <= loop["guests"] <= 3
+    assert loop["latency_p95_ms"] > 0
 
 
 def test_bench_scan_table(capsys):
-    assert main(["bench", "scan", "--frames", "3", "--seed", "2"]) == 0
+    assert main(["bench", "scan", "--frames", "3", "--seed", "2", "--loop-scenes", "0"]) == 0
     text = capsys.readouterr().out
     assert "zbar (baseline)" in text and "auto" in text and "p95" in text
