@@ -147,11 +147,7 @@ def _load_zbar():
     try:
         from pyzbar import wrapper
         from pyzbar.pyzbar import ZBarSymbol
-    except ImportError as exc:
-        if "zbar" in str(exc).lower() and "pyzbar" not in str(exc).lower():
-            raise DecoderUnavailable("zbar library not installed") from exc
-        raise DecoderUnavailable("zbar library not installed") from exc
-    except OSError as exc:  # a broken libzbar.so
+    except (ImportError, OSError) as exc:  # no libzbar, or a broken one
         raise DecoderUnavailable("zbar library not installed") from exc
     return wrapper, ZBarSymbol
 

@@ -144,8 +144,9 @@ def test_chain_with_nothing_available_says_so(monkeypatch):
         build_chain("zbar,zbar")
 
 
-def test_empty_and_odd_frames_do_not_crash():
-    decoder = build_chain("auto")
+@pytest.mark.parametrize("name", ["auto", "zxing", "zbar", "opencv", "opencv-aruco"])
+def test_empty_and_odd_frames_do_not_crash(name):
+    decoder = build_chain(name)
     for frame in (
         np.zeros((720, 1280, 3), np.uint8),
         np.full((720, 1280, 3), 255, np.uint8),
