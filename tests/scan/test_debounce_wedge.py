@@ -1,4 +1,4 @@
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.scan.debounce import Debouncer
@@ -40,6 +40,7 @@ def test_many_codes_do_not_grow_memory_forever():
     assert len(d._last_seen) < 300
 
 
+@settings(deadline=None)
 @given(st.lists(st.floats(min_value=0.0, max_value=2.9), min_size=1, max_size=50))
 def test_gaps_shorter_than_window_give_exactly_one_scan(gaps):
     d = Debouncer(3.0)
@@ -97,6 +98,7 @@ def test_pending_shows_burst_in_progress_and_non_printables_reset():
     assert buf.pending == ""
 
 
+@settings(deadline=None)
 @given(
     st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=5, max_size=200),
     st.floats(min_value=0.001, max_value=0.049),
@@ -106,6 +108,7 @@ def test_any_fast_burst_is_read_back_exactly(code, gap):
     assert codes == [code]
 
 
+@settings(deadline=None)
 @given(
     st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40),
     st.floats(min_value=0.051, max_value=1.0),
