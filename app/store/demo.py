@@ -12,9 +12,11 @@ import random
 import sys
 import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -227,7 +229,12 @@ def seed_demo(db: Database, tickets: int = 2000, seed: int = 7) -> str:
 
     with db.session() as s:
         # A bigger page cache: random UUID keys touch index pages all over the file.
-        s.connection().exec_driver_sql("PRAGMA cache_size=-131072")
+        # Sized so a 100k-ticket transaction never spills dirty pages to disk mid-way.
+        cache_kib = 65536 + tickets * 4
+        s.connection().exec_driver_sql(f"PRAGMA cache_size=-{cache_kib}")
+        # Generated rows are consistent by construction; per-row parent lookups are skipped
+        # (a no-op if a transaction is already open) and switched back on below.
+        s.connection().exec_driver_sql("PRAGMA foreign_keys=OFF")
         org_id, venue_id, event_id = new_id(), new_id(), new_id()
         private_key = _seed_key(rng)
         public_key = public_key_of(private_key)
@@ -282,9 +289,13 @@ def seed_demo(db: Database, tickets: int = 2000, seed: int = 7) -> str:
         _checkins(s, rng, new_id, event_id, ticket_rows, type_rows, devices, base, now)
         _runway(s, rng, new_id, event_id, base, starts_at, general_call_at, now)
         set_meta(s, "event_id", event_id)
-    with db.engine.connect() as conn:  # planner statistics for the fresh tables
-        conn.exec_driver_sql("ANALYZE")
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA cache_size=-2000")  # back to the defaults for this connection
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        conn.exec_driver_sql("ANALYZE")  # planner statistics for the fresh tables
         conn.commit()
+        # Fold the big write-ahead log into the database file now, not during the first scans.
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return event_id
 
 
@@ -299,13 +310,15 @@ def _bulk(s: Session, model, rows: list[dict]) -> None:
     names = ", ".join(f'"{c.name}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
     keys = [c.key for c in columns]
-    values = [
-        tuple(
-            v if conv is None or v is None else conv(v)
-            for v, conv in zip([row[k] for k in keys], converters, strict=True)
-        )
-        for row in rows
-    ]
+    values = list(map(itemgetter(*keys), rows)) if len(keys) > 1 else [(r[keys[0]],) for r in rows]
+    typed = [i for i, conv in enumerate(converters) if conv is not None]
+    if typed:
+        # Column by column: only the typed columns (times, money, JSON) need converting.
+        data = list(zip(*values, strict=True))
+        for i in typed:
+            conv = converters[i]
+            data[i] = [None if v is None else conv(v) for v in data[i]]
+        values = list(zip(*data, strict=True))
     s.connection().exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
 
 
@@ -531,11 +544,19 @@ def _tickets(
                 - timedelta(days=rng.randint(1, 45), minutes=rng.randint(0, 1440)),
             }
         )
-    _sign_all(tickets, private_key, event_id)
-    # Inserting in primary-key order keeps B-tree inserts at the end of the table.
-    for rows, model in ((orders, Order), (attendees, Attendee), (tickets, Ticket)):
-        for chunk in _chunks(sorted(rows, key=lambda r: r["id"]), 20000):
-            _bulk(s, model, chunk)
+    # Signing runs in worker processes while this one writes orders and attendees.
+    with (
+        _indexes_paused(s, ("orders", "attendees", "tickets")),
+        _search_triggers_paused(s),
+        _Signer(tickets, private_key, event_id) as signer,
+    ):
+        # Inserting in primary-key order keeps B-tree inserts at the end of the table.
+        for rows, model in ((orders, Order), (attendees, Attendee)):
+            for chunk in _chunks(sorted(rows, key=lambda r: r["id"]), 20000):
+                _bulk(s, model, chunk)
+        signer.finish()
+        for chunk in _chunks(sorted(tickets, key=lambda r: r["id"]), 20000):
+            _bulk(s, Ticket, chunk)
     if revoked:
         _bulk(s, RevokedToken, revoked)
     return tickets
@@ -548,26 +569,115 @@ def _sign_one(args: tuple[str, str, str, str, int]) -> str:
     )
 
 
-def _sign_all(tickets: list[dict], private_key: str, event_id: str) -> None:
-    jobs = [
-        (private_key, t["id"], event_id, t["ticket_type_id"], t["token_serial"])
-        for t in tickets
-        if t["qr_code_data"] is None
-    ]
-    if len(jobs) >= 20000:
-        from concurrent.futures import ProcessPoolExecutor
+class _Signer:
+    """Signs the tickets' tokens: in two worker processes for big events, else right here."""
 
-        try:
-            with ProcessPoolExecutor(max_workers=2) as pool:
-                codes = list(pool.map(_sign_one, jobs, chunksize=2000))
-        except (OSError, RuntimeError):
-            codes = [_sign_one(job) for job in jobs]
-    else:
-        codes = [_sign_one(job) for job in jobs]
-    it = iter(codes)
-    for t in tickets:
-        if t["qr_code_data"] is None:
-            t["qr_code_data"] = next(it)
+    PARALLEL_FROM = 20000
+
+    def __init__(self, tickets: list[dict], private_key: str, event_id: str) -> None:
+        self.tickets = [t for t in tickets if t["qr_code_data"] is None]
+        self.jobs = [
+            (private_key, t["id"], event_id, t["ticket_type_id"], t["token_serial"])
+            for t in self.tickets
+        ]
+        self.pool = None
+        self.results = None
+
+    def __enter__(self) -> _Signer:
+        if len(self.jobs) >= self.PARALLEL_FROM:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            try:
+                # spawn, not fork: the caller may be a threaded Qt app.
+                self.pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
+                self.results = self.pool.map(_sign_one, self.jobs, chunksize=2500)
+            except (OSError, RuntimeError):
+                self.pool = None
+        return self
+
+    def finish(self) -> None:
+        codes = None
+        if self.results is not None:
+            try:
+                codes = list(self.results)
+            except Exception:  # a broken pool: sign here instead
+                codes = None
+        if codes is None:
+            codes = [_sign_one(job) for job in self.jobs]
+        for ticket, code in zip(self.tickets, codes, strict=True):
+            ticket["qr_code_data"] = code
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _indexes_paused(s: Session, tables: tuple[str, ...]) -> Iterator[None]:
+    """Drop the secondary indexes of ``tables`` during a bulk load, then build them once
+    (sorting once beats inserting 100,000 keys at random places). Unique constraints stay."""
+    conn = s.connection()
+    marks = ", ".join("?" for _ in tables)
+    indexes = conn.exec_driver_sql(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({marks})",
+        tuple(tables),
+    ).all()
+    for name, _sql in indexes:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    try:
+        yield
+    finally:
+        for _name, sql in indexes:
+            conn.exec_driver_sql(sql)
+
+
+# Per-row work the bulk load can skip, done once at the end instead: building each ticket's
+# search document and its full-text entry, and refreshing documents of tickets that do not
+# exist yet when their attendee or order arrives (tickets are inserted last).
+_PAUSED_TRIGGERS = (
+    "ticket_search_tickets_ai",
+    "ticket_search_docs_ai",
+    "ticket_search_attendees_insert",
+    "ticket_search_orders_insert",
+)
+_DOCS_INSERT_START = "INSERT INTO ticket_search_docs"
+_DOCS_INSERT_END = "WHERE t.id = new.id"
+
+
+@contextmanager
+def _search_triggers_paused(s: Session) -> Iterator[None]:
+    conn = s.connection()
+    marks = ", ".join("?" for _ in _PAUSED_TRIGGERS)
+    triggers = dict(
+        conn.exec_driver_sql(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
+            _PAUSED_TRIGGERS,
+        ).all()
+    )
+    # The documents are built by the same SQL the ticket trigger runs (migration 0002).
+    ticket_sql = triggers.get("ticket_search_tickets_ai", "")
+    if _DOCS_INSERT_START not in ticket_sql or _DOCS_INSERT_END not in ticket_sql:
+        triggers.pop("ticket_search_tickets_ai", None)  # unknown shape: leave it running
+        ticket_sql = ""
+    for name in triggers:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    try:
+        yield
+    finally:
+        if ticket_sql:
+            build = ticket_sql[
+                ticket_sql.index(_DOCS_INSERT_START) : ticket_sql.rindex(_DOCS_INSERT_END)
+            ]
+            conn.exec_driver_sql(
+                build + " WHERE NOT EXISTS "
+                "(SELECT 1 FROM ticket_search_docs d WHERE d.ticket_id = t.id)"
+            )
+        if "ticket_search_docs_ai" in triggers:
+            conn.exec_driver_sql("INSERT INTO ticket_search(ticket_search) VALUES ('rebuild')")
+        for sql in triggers.values():
+            conn.exec_driver_sql(sql)
 
 
 def _chunks(rows: list[dict], size: int) -> Iterable[list[dict]]:
