@@ -675,7 +675,11 @@ def _search_triggers_paused(s: Session) -> Iterator[None]:
                 "(SELECT 1 FROM ticket_search_docs d WHERE d.ticket_id = t.id)"
             )
         if "ticket_search_docs_ai" in triggers:
-            conn.exec_driver_sql("INSERT INTO ticket_search(ticket_search) VALUES ('rebuild')")
+            for index in ("ticket_search", "ticket_numbers"):
+                if conn.exec_driver_sql(
+                    "SELECT 1 FROM sqlite_master WHERE name = ?", (index,)
+                ).first():
+                    conn.exec_driver_sql(f"INSERT INTO {index}({index}) VALUES ('rebuild')")
         for sql in triggers.values():
             conn.exec_driver_sql(sql)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.domain.text import fold, words
+from app.domain.text import words
 
 MAX_QUERY_CHARS = 100
 MAX_WORDS = 6
@@ -45,9 +45,10 @@ _MATCH = text(
     "SELECT d.ticket_id FROM ticket_search s CROSS JOIN ticket_search_docs d ON d.id = s.rowid "
     "WHERE ticket_search MATCH :match AND +d.event_id = :event LIMIT :limit"
 )
+# Substrings of ticket/order numbers: the trigram index of migration 0003.
 _NUMBER_SUBSTRING = text(
-    "SELECT ticket_id FROM ticket_search_docs WHERE event_id = :event "
-    "AND numbers LIKE :pattern ESCAPE '\\' LIMIT :limit"
+    "SELECT d.ticket_id FROM ticket_numbers n CROSS JOIN ticket_search_docs d ON d.id = n.rowid "
+    "WHERE ticket_numbers MATCH :match AND +d.event_id = :event LIMIT :limit"
 )
 _DETAILS = """
     SELECT t.id, t.ticket_number, a.first_name, a.last_name, a.email, a.company,
@@ -105,12 +106,10 @@ def search_tickets(session: Session, event_id: str, text_: str, limit: int = 50)
                 _MATCH, {"match": match, "event": event_id, "limit": limit + len(found)}
             )
             take(r[0] for r in rows)
-    needle = fold(query).upper()
+    needle = query.strip()
     if len(found) < limit and len(needle) >= 3 and any(ch.isdigit() for ch in needle):
-        pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = conn.execute(
-            _NUMBER_SUBSTRING, {"event": event_id, "pattern": pattern, "limit": limit}
-        )
+        match = '"' + needle.replace('"', '""') + '"'
+        rows = conn.execute(_NUMBER_SUBSTRING, {"event": event_id, "match": match, "limit": limit})
         take(r[0] for r in rows)
     return _details(session, found)
 

@@ -169,6 +169,10 @@ def test_search_index_follows_renames_and_deletes(demo_db):
     with db.session() as s:
         assert search_tickets(s, event_id, "oldname") == []
         assert [h.ticket_id for h in search_tickets(s, event_id, "newname pers")] == [ticket_id]
+        s.get(Ticket, ticket_id).ticket_number = "QX-777123"
+    with db.session() as s:
+        assert [h.ticket_id for h in search_tickets(s, event_id, "77712")] == [ticket_id]
+        assert search_tickets(s, event_id, "ZZ-9") == []
         s.delete(s.get(Ticket, ticket_id))
     with db.session() as s:
         assert search_tickets(s, event_id, "newname") == []
