@@ -235,6 +235,7 @@ def seed_demo(db: Database, tickets: int = 2000, seed: int = 7) -> str:
         # Generated rows are consistent by construction; per-row parent lookups are skipped
         # (a no-op if a transaction is already open) and switched back on below.
         s.connection().exec_driver_sql("PRAGMA foreign_keys=OFF")
+        raw = s.connection().connection.driver_connection
         org_id, venue_id, event_id = new_id(), new_id(), new_id()
         private_key = _seed_key(rng)
         public_key = public_key_of(private_key)
@@ -289,12 +290,13 @@ def seed_demo(db: Database, tickets: int = 2000, seed: int = 7) -> str:
         _checkins(s, rng, new_id, event_id, ticket_rows, type_rows, devices, base, now)
         _runway(s, rng, new_id, event_id, base, starts_at, general_call_at, now)
         set_meta(s, "event_id", event_id)
+    # The same connection, now outside the transaction: restore its settings, then
+    # planner statistics for the fresh tables.
+    raw.execute("PRAGMA cache_size=-2000")
+    raw.execute("PRAGMA foreign_keys=ON")
+    raw.execute("ANALYZE")
+    raw.commit()
     with db.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA cache_size=-2000")  # back to the defaults for this connection
-        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-        conn.exec_driver_sql("ANALYZE")  # planner statistics for the fresh tables
-        conn.commit()
-        # Fold the big write-ahead log into the database file now, not during the first scans.
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return event_id
 

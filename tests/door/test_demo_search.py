@@ -216,3 +216,16 @@ def test_search_odd_input_is_harmless(demo_db):
             assert isinstance(search_tickets(s, event_id, query), list)
         assert len(search_tickets(s, event_id, "a", limit=5)) == 5
         assert s.scalar(select(func.count()).select_from(Ticket)) == 2000
+
+
+def test_seeding_leaves_the_connections_as_it_found_them(db):
+    from sqlalchemy import text
+
+    from app.store.demo import seed_demo
+
+    seed_demo(db, tickets=30, seed=1)
+    for _ in range(3):
+        with db.session() as s:
+            assert s.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert s.execute(text("PRAGMA cache_size")).scalar() == -2000
+            assert s.scalar(select(func.count()).select_from(Ticket)) == 30
