@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Letters that Unicode does not decompose into base letter + accent; folded by hand.
@@ -51,10 +52,9 @@ def words(text: str) -> list[str]:
     return out
 
 
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\U000f0000-\U0010ffff]")
+
+
 def sanitize(text: str, limit: int = 200) -> str:
     """``text`` made safe to store and show: control characters replaced, cut to ``limit``."""
-    cleaned = "".join(
-        "\ufffd" if unicodedata.category(ch) in ("Cc", "Cs", "Co") else ch
-        for ch in text[: limit * 2]
-    )
-    return cleaned[:limit]
+    return _UNSAFE.sub("\ufffd", text[:limit])
