@@ -356,7 +356,7 @@ def run_bench(
             with db.session() as s:
                 search_tickets(s, event_id, "warm")
                 search_ms = [_timed(lambda q=q: search_tickets(s, event_id, q)) for q in queries]
-            n_naive_q = min(len(queries), 120)
+            n_naive_q = min(len(queries), 60)
             naive_search_ms = [
                 _timed(lambda q=q: naive_search(db, event_id, q)) for q in queries[:n_naive_q]
             ]
