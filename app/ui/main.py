@@ -62,6 +62,13 @@ class MainWindow(QMainWindow):
         self.kiosk_locked = False
         self.door.kiosk_changed.connect(self._kiosk_changed)
         self.tabs.currentChanged.connect(self._keep_door_in_kiosk)
+        from app.ui.door.wedge_filter import WedgeFilter
+
+        self.badge_wedge = WedgeFilter(self)
+        self.badge_wedge.enabled = False
+        self.badge_wedge.scanned.connect(lambda code, _t0: self.calltimes.arrive_badge(code))
+        self.badge_wedge.install()
+        self.tabs.currentChanged.connect(self._route_scanner)
         self.resize(1280, 800)
         self.door.setFocus()
 
@@ -71,6 +78,15 @@ class MainWindow(QMainWindow):
         self.tabs.tabBar().setVisible(not locked)
         if locked:
             self.tabs.setCurrentWidget(self.door)
+
+    def _route_scanner(self, _index: int) -> None:
+        """A USB-scanner burst belongs to the screen in front: badges on the call-time board
+        mark arrivals; anywhere else a code is a ticket and brings the door forward."""
+        on_board = self.tabs.currentWidget() is self.calltimes
+        self.door.wedge.enabled = not on_board
+        self.badge_wedge.enabled = on_board
+        if self.calltimes.wedge is not None:  # talent-arrival mode's own scanner listener
+            self.calltimes.wedge.enabled = on_board
 
     def _keep_door_in_kiosk(self, _index: int) -> None:
         if self.kiosk_locked and self.tabs.currentWidget() is not self.door:
