@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -108,8 +109,42 @@ def _explain(path: Path, exc: Exception) -> str:
     return f"The database {path} cannot be opened ({text})."
 
 
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*=\s*['\"]?([\w.-]+|None)['\"]?", re.M)
+
+
+def head_revision() -> str | None:
+    """The newest local migration, read from the files (cheaper than loading Alembic)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict((k, v) for k, v in _REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        if "revision" in found:
+            revisions.add(found["revision"])
+        if found.get("down_revision", "None") != "None":
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        exists = conn.exec_driver_sql(
+            "select 1 from sqlite_master where type='table' and name='alembic_version'"
+        ).first()
+        if not exists:
+            return None
+        return conn.exec_driver_sql("select version_num from alembic_version").scalar()
+
+
 def upgrade_schema(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision. Never drops queued changes."""
+    """Bring the schema to the newest Alembic revision. Never drops queued changes.
+
+    A database already at the newest revision is left alone without loading Alembic (it costs
+    about half a second of the kiosk's start).
+    """
+    head = head_revision()
+    if head is not None and _current_revision(engine) == head:
+        return
     from alembic import command
     from alembic.config import Config
 

@@ -96,3 +96,25 @@ def test_not_a_database_gives_a_sentence(tmp_path) -> None:
         open_database(path)
     assert "damaged" in str(info.value)
     assert "Traceback" not in str(info.value)
+
+
+def test_head_revision_matches_alembic() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from app.store.db import MIGRATIONS_DIR, head_revision
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_reopening_at_head_keeps_data(db_path) -> None:
+    first = open_database(db_path)
+    with first.session() as s:
+        dev = device_id(s)
+    first.close()
+    again = open_database(db_path)
+    with again.session() as s:
+        assert device_id(s) == dev
+    again.close()

@@ -347,6 +347,9 @@ class CallTimesTab(QWidget):
             if target is not None:
                 break
         if target is not None:
+            # Lay the rows out first: right after a load the scroll range may not be known yet,
+            # and scrollTo would then clamp to the top.
+            self.table.doItemsLayout()
             self.table.scrollTo(target, QAbstractItemView.ScrollHint.PositionAtTop)
 
     # --- ticking ----------------------------------------------------------------------------
