@@ -35,6 +35,7 @@ import ctypes
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import cv2
@@ -429,3 +430,18 @@ def build_chain(spec: str = "auto") -> Decoder:
     chain = ChainDecoder("+".join(d.name for d in decoders), stages)
     chain.skipped = skipped
     return chain
+
+
+def decode_image_file(path: Path, spec: str = "auto") -> str | None:
+    """The text of the first QR code in the image file at ``path`` (None when none is found).
+
+    Raises FileNotFoundError for a missing file and ValueError (a sentence) for a file that is
+    not an image.
+    """
+    frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if frame is None:
+        if not Path(path).exists():
+            raise FileNotFoundError(path)
+        raise ValueError(f"{path} is not an image Showdesk can read.")
+    found = build_chain(spec).decode(frame)
+    return found[0].text if found else None

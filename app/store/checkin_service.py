@@ -505,25 +505,12 @@ def recent_scans(session: Session, event_id: str, limit: int = 20) -> list[Recen
 # --- command line ---------------------------------------------------------------------------
 
 
-def _decode_image(path: Path) -> str | None:
-    """The text of the first QR code in the image at ``path`` (None when none is found)."""
-    import cv2
+def cli_checkin(args, decode_image: Callable[[Path], str | None] | None = None) -> int:
+    """`showdesk checkin --db PATH (--code TEXT | --image FILE) [--gate] [--direction] [--json]`.
 
-    from app.scan.decoders import build_chain
-
-    frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if frame is None:
-        raise (
-            FileNotFoundError(path)
-            if not path.exists()
-            else ValueError(f"{path} is not an image Showdesk can read.")
-        )
-    found = build_chain("auto").decode(frame)
-    return found[0].text if found else None
-
-
-def cli_checkin(args) -> int:
-    """`showdesk checkin --db PATH (--code TEXT | --image FILE) [--gate] [--direction] [--json]`."""
+    ``decode_image`` reads the code out of an image file (the scan layer's; passed in by the
+    command layer, since the store does not import the scanner).
+    """
     from app.store.db import current_event_id, device_id, open_database
 
     as_json = bool(getattr(args, "json", False))
@@ -544,7 +531,9 @@ def cli_checkin(args) -> int:
         method = "qr"
         if getattr(args, "image", None) is not None:
             try:
-                code = _decode_image(Path(args.image))
+                if decode_image is None:
+                    return _fail("Reading codes from images is not available here.", as_json)
+                code = decode_image(Path(args.image))
             except FileNotFoundError:
                 return _fail(f"File not found: {args.image}", as_json)
             except ValueError as exc:

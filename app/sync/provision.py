@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,11 +129,19 @@ def write_config(code: ProvisionCode, device_id: str, path: Path | None = None) 
     return path
 
 
-def cli_provision(args: argparse.Namespace) -> int:
+def cli_provision(
+    args: argparse.Namespace, decode_image: Callable[[Path], str | None] | None = None
+) -> int:
+    """``decode_image`` reads the code out of an image (the scan layer's, passed in)."""
     text = args.code
-    if getattr(args, "image", None):
-        text = _decode_image(args.image)
     try:
+        if getattr(args, "image", None):
+            if decode_image is None:
+                raise ProvisionProblem("Reading codes from images is not available here.")
+            try:
+                text = decode_image(Path(args.image))
+            except (FileNotFoundError, ValueError) as exc:
+                raise ProvisionProblem(f"Cannot read the image {args.image}.") from exc
         if not text:
             raise ProvisionProblem("Give the provisioning code as text, or --image with its QR.")
         code = parse_code(text)
@@ -165,17 +174,3 @@ def _remember_identity(device: str, event_id: str | None) -> None:
         db.close()
 
 
-def _decode_image(path: Path) -> str | None:
-    import cv2
-
-    image = cv2.imread(str(path))
-    if image is None:
-        raise ProvisionProblem(f"Cannot read the image {path}.")
-    try:
-        from app.scan.decoders import build_chain
-
-        found = build_chain("auto").decode(image)
-        return found[0].text if found else None
-    except ImportError:
-        text, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
-        return text or None

@@ -23,7 +23,9 @@ def test_naive_baseline_finds_the_same_quick_changes():
 def test_bench_prints_json_with_domain_baseline_and_ui(qtbot):
     out: list[str] = []
     args = argparse.Namespace(looks=30, moves=25, json=True)
-    assert cli_bench_lineup(args, printer=out.append) == 0
+    from app.ui.lineup.bench import bench_board_and_display
+
+    assert cli_bench_lineup(args, printer=out.append, ui_bench=bench_board_and_display) == 0
     result = json.loads(out[0])
     d = result["domain"]
     assert d["fractional"]["n"] == 25 and d["naive_baseline"]["n"] == 25
