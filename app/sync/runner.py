@@ -151,29 +151,33 @@ class SyncRunner:
             return None
         report = None
         try:
+            if self._stopped:
+                return None
             self.syncing = True
             try:
                 report = self.engine.sync_once()
                 self.failures = 0
-            except SyncError:
+            except SyncError as exc:
                 self.failures += 1
-                # A cheap probe tells "no internet" from "server refused".
-                if self.failures == 1:
+                # A cheap probe tells "no internet" from "the server answered but refused".
+                if self.failures == 1 and not exc.transient:
                     try:
                         self.engine.probe()
-                        if self.engine.online:
-                            self.engine.online = False
-                    except Exception:  # noqa: BLE001
-                        pass
+                    except Exception:  # noqa: BLE001 - the probe is only a hint
+                        self.engine.online = False
+                    self.engine.last_error = str(exc)
             except Exception as exc:  # noqa: BLE001 - a bug must not stop background sync
                 log.exception("sync failed")
                 self.failures += 1
                 self.engine.last_error = f"Sync stopped by an internal error: {exc}"
                 self.engine.online = False
+            self.syncing = False
+            # published under the lock: once stop() returns, no listener is called again
+            if not self._stopped:
+                self._publish(report)
         finally:
             self.syncing = False
             self._run_lock.release()
-        self._publish(report)
         return report
 
 

@@ -95,6 +95,8 @@ class SyncStatus:
             return f"{state} — {self.waiting_words()}, {last}"
         if self.online is None:
             return f"Connecting — {self.waiting_words()}, {last}"
+        if self.last_error:
+            return f"Connected, but sync failed — {self.waiting_words()}, {last}"
         return f"Online — {self.waiting_words()}, {last}"
 
     def summary(self, now: datetime | None = None) -> str:

@@ -139,6 +139,8 @@ class SyncIndicator(QWidget):
         layout.addWidget(self.text, 1)
         if self.service.configured:
             self.service.bridge.status.connect(self.show_status)
+            if self.service.last is not None:  # a sync finished before this widget existed
+                self.show_status(self.service.last)
         else:
             ctx.events.changed.connect(lambda _tables: self.refresh_local())
             self.refresh_local()
@@ -248,6 +250,8 @@ class SyncTab(QWidget):
             self.summary.setText("This device works offline only")
         ctx.events.changed.connect(self._changed)
         self.refresh()
+        if self.service.last is not None:  # a sync finished before this tab existed
+            self.show_status(self.service.last)
 
     # --- data -----------------------------------------------------------------------------
 

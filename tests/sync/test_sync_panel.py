@@ -77,7 +77,8 @@ def test_unreachable_server_shows_offline_words_and_the_dead_letter(qtbot, make_
     words = indicator.text.text()
     assert "2 check-ins waiting to upload" in words
     assert "1 change was refused by the server — see Sync tab" in words
-    assert "No internet" in tab.summary.text()
+    # each widget gets the status as its own queued event: wait for the tab's too
+    qtbot.waitUntil(lambda: "No internet" in tab.summary.text(), timeout=5000)
     assert indicator.dot.toolTip() == "Attention"  # colour AND words
 
     qtbot.waitUntil(lambda: tab.dead_table.rowCount() == 1, timeout=5000)
