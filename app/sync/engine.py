@@ -368,6 +368,7 @@ class SyncEngine:
             # Pages arrive in change order, not parent-before-child order; the server keeps
             # integrity, so the replica does not refuse a child whose parent is a page later.
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.exec_driver_sql("PRAGMA cache_size=-65536")  # 64 MB: big pages, big indexes
             pending = _pending_rows(session)
             skipped = _load_skipped(session)
             upserts: dict[str, list[tuple[dict, int | None]]] = {}
