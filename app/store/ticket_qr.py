@@ -32,31 +32,20 @@ class TicketCode:
 def find_ticket_code(session: Session, ticket: str) -> TicketCode:
     """The ticket whose number, id or exact QR text is ``ticket``."""
     key = (ticket or "").strip()
+    query = select(
+        Ticket.id,
+        Ticket.ticket_number,
+        Ticket.qr_code_data,
+        Attendee.first_name,
+        Attendee.last_name,
+    ).outerjoin(Attendee, Attendee.id == Ticket.attendee_id)
     row = session.execute(
-        select(
-            Ticket.id,
-            Ticket.ticket_number,
-            Ticket.qr_code_data,
-            Attendee.first_name,
-            Attendee.last_name,
-        )
-        .outerjoin(Attendee, Attendee.id == Ticket.attendee_id)
-        .where(or_(Ticket.ticket_number == key, Ticket.id == key, Ticket.qr_code_data == key))
-        .limit(1)
+        query.where(
+            or_(Ticket.ticket_number == key, Ticket.id == key, Ticket.qr_code_data == key)
+        ).limit(1)
     ).first()
-    if row is None and key:
-        row = session.execute(
-            select(
-                Ticket.id,
-                Ticket.ticket_number,
-                Ticket.qr_code_data,
-                Attendee.first_name,
-                Attendee.last_name,
-            )
-            .outerjoin(Attendee, Attendee.id == Ticket.attendee_id)
-            .where(Ticket.ticket_number == key.upper())
-            .limit(1)
-        ).first()
+    if row is None and key:  # ticket numbers are printed upper-case; people type them lower
+        row = session.execute(query.where(Ticket.ticket_number == key.upper()).limit(1)).first()
     if row is None:
         raise TicketNotFound(f"No ticket with number or id {key[:60]!r}.")
     name = " ".join(p for p in (row[3], row[4]) if p) or None
