@@ -60,6 +60,84 @@ AS $$
               THEN p::uuid END
 $$;
 
+-- Insert plain new check-ins (positions p_n of p_run, already validated) as the caller, in
+-- one savepoint; returns their results in the order of p_n. When the set insert fails (a row
+-- the policies refuse, a constraint, a bad value, a concurrent replay), each half is tried
+-- on its own, down to single mutations, which push_one judges: a bad scan costs a few
+-- failed set inserts, not the whole run going one at a time.
+CREATE OR REPLACE FUNCTION showdesk_private.push_checkin_set(p_device_id uuid, p_org uuid, p_run jsonb,
+  p_n int[], p_mid uuid[], p_row uuid[], p_payload jsonb[], p_keys text[])
+RETURNS jsonb[]
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, public
+AS $$
+DECLARE
+  v_count int := cardinality(p_n);
+  v_half int;
+  v_out jsonb[];
+  v_ids uuid[] := '{}';
+  v_versions bigint[] := '{}';
+  v_group record;
+  v_got_ids uuid[];
+  v_got_versions bigint[];
+  v_state text;
+BEGIN
+  IF v_count = 0 THEN
+    RETURN '{}'::jsonb[];
+  END IF;
+  BEGIN
+    -- one INSERT per distinct column set (columns left out get their defaults, as in
+    -- apply_mutation); it runs as the caller, so RLS checks each row
+    FOR v_group IN
+      SELECT g.keys, array_agg(g.row_id ORDER BY g.i) AS rows, array_agg(g.payload ORDER BY g.i) AS payloads
+        FROM unnest(p_row, p_payload, p_keys) WITH ORDINALITY AS g(row_id, payload, keys, i)
+       GROUP BY g.keys ORDER BY min(g.i)
+    LOOP
+      EXECUTE format(
+        'WITH ins AS (
+           INSERT INTO public.checkins (id%s)
+           SELECT c.id%s
+             FROM unnest($1::uuid[], $2::jsonb[]) WITH ORDINALITY AS c(id, p, n)
+             CROSS JOIN LATERAL jsonb_populate_record(NULL::public.checkins, c.p) r
+            ORDER BY c.n
+           RETURNING id, version)
+         SELECT array_agg(id), array_agg(version) FROM ins',
+        (SELECT coalesce(string_agg(', ' || quote_ident(k), ''), '') FROM unnest(string_to_array(v_group.keys, ',')) k),
+        (SELECT coalesce(string_agg(', r.' || quote_ident(k), ''), '') FROM unnest(string_to_array(v_group.keys, ',')) k))
+        INTO v_got_ids, v_got_versions USING v_group.rows, v_group.payloads;
+      v_ids := v_ids || v_got_ids;
+      v_versions := v_versions || v_got_versions;
+    END LOOP;
+
+    SELECT array_agg(showdesk_private.result(c.mid::text, 'applied', g.version, NULL, NULL) ORDER BY c.i)
+      INTO v_out
+      FROM unnest(p_mid, p_row) WITH ORDINALITY AS c(mid, row_id, i)
+      JOIN unnest(v_ids, v_versions) AS g(id, version) ON g.id = c.row_id;
+    IF cardinality(v_out) IS DISTINCT FROM v_count THEN
+      RAISE EXCEPTION 'check-in set insert lost rows';  -- cannot happen; judged one by one
+    END IF;
+
+    INSERT INTO public.sync_mutations (mutation_id, device_id, organization_id, table_name, row_id, op, status, result)
+    SELECT c.mid, p_device_id, p_org, 'checkins', c.row_id, 'insert', 'applied', v_out[c.i]
+      FROM unnest(p_mid, p_row) WITH ORDINALITY AS c(mid, row_id, i);
+    RETURN v_out;
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE;
+    IF v_state IN ('40001', '40P01', '55P03', '57014')
+       OR left(v_state, 2) IN ('08', '25', '53', '57', '58', 'XX') THEN
+      RAISE;
+    END IF;
+  END;
+  IF v_count = 1 THEN
+    RETURN ARRAY[showdesk_private.push_one(p_device_id, p_org, p_run -> (p_n[1] - 1))];
+  END IF;
+  v_half := v_count / 2;
+  RETURN showdesk_private.push_checkin_set(p_device_id, p_org, p_run, p_n[1:v_half], p_mid[1:v_half],
+           p_row[1:v_half], p_payload[1:v_half], p_keys[1:v_half])
+      || showdesk_private.push_checkin_set(p_device_id, p_org, p_run, p_n[v_half + 1:], p_mid[v_half + 1:],
+           p_row[v_half + 1:], p_payload[v_half + 1:], p_keys[v_half + 1:]);
+END
+$$;
+
 -- Push a run of consecutive check-in inserts (all JSON objects with table 'checkins' and op
 -- 'insert'); returns one result per element, in order.
 CREATE OR REPLACE FUNCTION showdesk_private.push_checkin_run(p_device_id uuid, p_org uuid, p_run jsonb)
@@ -75,13 +153,8 @@ DECLARE
   v_row uuid[];
   v_payload jsonb[];
   v_keys text[];
-  v_ids uuid[] := '{}';
-  v_versions bigint[] := '{}';
-  v_group record;
-  v_got_ids uuid[];
-  v_got_versions bigint[];
+  v_done jsonb[];
   v_clash boolean;
-  v_state text;
   r record;
   i int;
 BEGIN
@@ -154,51 +227,10 @@ BEGIN
   END LOOP;
 
   IF cardinality(v_n) > 0 THEN
-    BEGIN
-      -- one INSERT per distinct column set (columns left out get their defaults, as in
-      -- apply_mutation); runs as the caller, so RLS checks each row
-      FOR v_group IN
-        SELECT g.keys, array_agg(g.row_id ORDER BY g.n) AS rows, array_agg(g.payload ORDER BY g.n) AS payloads
-          FROM unnest(v_n, v_row, v_payload, v_keys) AS g(n, row_id, payload, keys)
-         GROUP BY g.keys ORDER BY min(g.n)
-      LOOP
-        EXECUTE format(
-          'WITH ins AS (
-             INSERT INTO public.checkins (id%s)
-             SELECT c.id%s
-               FROM unnest($1::uuid[], $2::jsonb[]) WITH ORDINALITY AS c(id, p, n)
-               CROSS JOIN LATERAL jsonb_populate_record(NULL::public.checkins, c.p) r
-              ORDER BY c.n
-             RETURNING id, version)
-           SELECT array_agg(id), array_agg(version) FROM ins',
-          (SELECT coalesce(string_agg(', ' || quote_ident(k), ''), '') FROM unnest(string_to_array(v_group.keys, ',')) k),
-          (SELECT coalesce(string_agg(', r.' || quote_ident(k), ''), '') FROM unnest(string_to_array(v_group.keys, ',')) k))
-          INTO v_got_ids, v_got_versions USING v_group.rows, v_group.payloads;
-        v_ids := v_ids || v_got_ids;
-        v_versions := v_versions || v_got_versions;
-      END LOOP;
-
-      FOR r IN
-        SELECT c.n, c.mid, c.row_id, g.version
-          FROM unnest(v_n, v_mid, v_row) AS c(n, mid, row_id)
-          JOIN unnest(v_ids, v_versions) AS g(id, version) ON g.id = c.row_id
-      LOOP
-        v_out[r.n] := showdesk_private.result(r.mid::text, 'applied', r.version, NULL, NULL);
-      END LOOP;
-
-      INSERT INTO public.sync_mutations (mutation_id, device_id, organization_id, table_name, row_id, op, status, result)
-      SELECT c.mid, p_device_id, p_org, 'checkins', c.row_id, 'insert', 'applied', v_out[c.n]
-        FROM unnest(v_n, v_mid, v_row) AS c(n, mid, row_id);
-    EXCEPTION WHEN OTHERS THEN
-      GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE;
-      IF v_state IN ('40001', '40P01', '55P03', '57014')
-         OR left(v_state, 2) IN ('08', '25', '53', '57', '58', 'XX') THEN
-        RAISE;
-      END IF;
-      -- a row the policies refuse, a constraint, a bad value, a concurrent replay: judge
-      -- each mutation on its own
-      v_slow := v_slow || v_n;
-    END;
+    v_done := showdesk_private.push_checkin_set(p_device_id, p_org, p_run, v_n, v_mid, v_row, v_payload, v_keys);
+    FOR i IN 1 .. cardinality(v_n) LOOP
+      v_out[v_n[i]] := v_done[i];
+    END LOOP;
   END IF;
 
   IF cardinality(v_slow) > 0 THEN
@@ -268,6 +300,7 @@ REVOKE EXECUTE ON FUNCTION public.sync_push(uuid, jsonb) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION showdesk_private.checkins_double_entry_stmt() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION showdesk_private.plain_uuid(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION showdesk_private.push_checkin_run(uuid, uuid, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION showdesk_private.push_checkin_set(uuid, uuid, jsonb, int[], uuid[], uuid[], jsonb[], text[]) FROM PUBLIC;
 DO $$
 BEGIN
   EXECUTE 'REVOKE EXECUTE ON FUNCTION public.sync_push(uuid, jsonb) FROM anon';
@@ -276,4 +309,6 @@ $$;
 GRANT EXECUTE ON FUNCTION public.sync_push(uuid, jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION showdesk_private.plain_uuid(text) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION showdesk_private.push_checkin_run(uuid, uuid, jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION showdesk_private.push_checkin_set(uuid, uuid, jsonb, int[], uuid[], uuid[], jsonb[], text[])
+  TO authenticated, service_role;
 -- (the double-entry trigger function runs as its owner; nobody calls it directly)
