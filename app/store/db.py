@@ -86,11 +86,21 @@ def open_database(
             )
         if upgrade:
             upgrade_schema(engine)
+            _finish_interrupted_bulk_writes(engine)
     except (OperationalError, DatabaseError) as exc:
         engine.dispose()
         raise DatabaseProblem(_explain(path, exc)) from exc
     sessions = sessionmaker(engine, expire_on_commit=False)
     return Database(path=path, engine=engine, sessions=sessions)
+
+
+def _finish_interrupted_bulk_writes(engine: Engine) -> None:
+    """A bulk write (an initial sync) stopped by a crash left the search index stale and
+    marked so: rebuild it before anyone searches."""
+    from app.store.search import repair_search_index_if_needed
+
+    with Session(engine) as session, session.begin():
+        repair_search_index_if_needed(session)
 
 
 def _explain(path: Path, exc: Exception) -> str:

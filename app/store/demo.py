@@ -48,6 +48,7 @@ from app.store.models import (
     TicketType,
     Venue,
 )
+from app.store.search import search_triggers_paused
 
 MAX_TICKETS = 100_000
 TIMEZONE = "Europe/Paris"
@@ -549,7 +550,7 @@ def _tickets(
     # Signing runs in worker processes while this one writes orders and attendees.
     with (
         _indexes_paused(s, ("orders", "attendees", "tickets")),
-        _search_triggers_paused(s),
+        search_triggers_paused(s),
         _Signer(tickets, private_key, event_id) as signer,
     ):
         # Inserting in primary-key order keeps B-tree inserts at the end of the table.
@@ -632,57 +633,6 @@ def _indexes_paused(s: Session, tables: tuple[str, ...]) -> Iterator[None]:
         yield
     finally:
         for _name, sql in indexes:
-            conn.exec_driver_sql(sql)
-
-
-# Per-row work the bulk load can skip, done once at the end instead: building each ticket's
-# search document and its full-text entry, and refreshing documents of tickets that do not
-# exist yet when their attendee or order arrives (tickets are inserted last).
-_PAUSED_TRIGGERS = (
-    "ticket_search_tickets_ai",
-    "ticket_search_docs_ai",
-    "ticket_search_attendees_insert",
-    "ticket_search_orders_insert",
-)
-_DOCS_INSERT_START = "INSERT INTO ticket_search_docs"
-_DOCS_INSERT_END = "WHERE t.id = new.id"
-
-
-@contextmanager
-def _search_triggers_paused(s: Session) -> Iterator[None]:
-    conn = s.connection()
-    marks = ", ".join("?" for _ in _PAUSED_TRIGGERS)
-    triggers = dict(
-        conn.exec_driver_sql(
-            f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
-            _PAUSED_TRIGGERS,
-        ).all()
-    )
-    # The documents are built by the same SQL the ticket trigger runs (migration 0002).
-    ticket_sql = triggers.get("ticket_search_tickets_ai", "")
-    if _DOCS_INSERT_START not in ticket_sql or _DOCS_INSERT_END not in ticket_sql:
-        triggers.pop("ticket_search_tickets_ai", None)  # unknown shape: leave it running
-        ticket_sql = ""
-    for name in triggers:
-        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-    try:
-        yield
-    finally:
-        if ticket_sql:
-            build = ticket_sql[
-                ticket_sql.index(_DOCS_INSERT_START) : ticket_sql.rindex(_DOCS_INSERT_END)
-            ]
-            conn.exec_driver_sql(
-                build + " WHERE NOT EXISTS "
-                "(SELECT 1 FROM ticket_search_docs d WHERE d.ticket_id = t.id)"
-            )
-        if "ticket_search_docs_ai" in triggers:
-            for index in ("ticket_search", "ticket_numbers"):
-                if conn.exec_driver_sql(
-                    "SELECT 1 FROM sqlite_master WHERE name = ?", (index,)
-                ).first():
-                    conn.exec_driver_sql(f"INSERT INTO {index}({index}) VALUES ('rebuild')")
-        for sql in triggers.values():
             conn.exec_driver_sql(sql)
 
 

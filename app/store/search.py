@@ -10,6 +10,8 @@ other match, then number substrings.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -138,11 +140,115 @@ def _details(session: Session, ids: list[str]) -> list[TicketHit]:
 
 
 def rebuild_search_index(session: Session) -> int:
-    """Rebuild the search documents and index from the tickets (repair tool); returns count."""
+    """Rebuild every search document and both full-text indexes from the tickets, in the
+    caller's transaction (repair tool; the end of an initial sync); returns the count."""
     conn = session.connection()
-    conn.exec_driver_sql("UPDATE tickets SET ticket_number = ticket_number")  # fires the trigger
-    conn.exec_driver_sql(
-        "DELETE FROM ticket_search_docs WHERE ticket_id NOT IN (SELECT id FROM tickets)"
-    )
-    conn.exec_driver_sql("INSERT INTO ticket_search(ticket_search) VALUES ('rebuild')")
+    with search_triggers_paused(session):
+        conn.exec_driver_sql("DELETE FROM ticket_search_docs")  # rebuilt from the tickets below
+    clear_search_rebuild_needed(session)
     return conn.exec_driver_sql("SELECT count(*) FROM ticket_search_docs").scalar() or 0
+
+
+# Per-row work a bulk write can skip, done once at the end instead: building each ticket's
+# search document and its full-text entries, refreshing documents of tickets that do not exist
+# yet when their attendee or order arrives, and full-text deletes of documents (the index is
+# rebuilt from the documents anyway).
+_PAUSED_TRIGGERS = (
+    "ticket_search_tickets_ai",
+    "ticket_search_docs_ai",
+    "ticket_search_docs_ad",
+    "ticket_search_attendees_insert",
+    "ticket_search_orders_insert",
+)
+_DOCS_INSERT_START = "INSERT INTO ticket_search_docs"
+_DOCS_INSERT_END = "WHERE t.id = new.id"
+_INDEXES = ("ticket_search", "ticket_numbers")
+
+# Set in the same transaction as a bulk write that left the index behind (``rebuild=False``);
+# cleared by the rebuild. A replica opened with it set is repaired first.
+SEARCH_REBUILD_META = "search.rebuild_needed"
+
+
+@contextmanager
+def search_triggers_paused(session: Session, *, rebuild: bool = True) -> Iterator[None]:
+    """Bulk writes inside skip the per-row search triggers; on the way out (same transaction,
+    since SQLite DDL is transactional) the triggers are restored.
+
+    ``rebuild=True``: documents of tickets that have none are built and both full-text indexes
+    rebuilt, so the index is right when the transaction commits. ``rebuild=False``: the index is
+    left behind and stays marked (``SEARCH_REBUILD_META``, written in this transaction); the
+    caller rebuilds later with ``rebuild_search_index`` (the mark makes a crash before that
+    safe: ``repair_search_index_if_needed`` on the next open).
+    """
+    conn = session.connection()
+    marks = ", ".join("?" for _ in _PAUSED_TRIGGERS)
+    triggers = dict(
+        conn.exec_driver_sql(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
+            _PAUSED_TRIGGERS,
+        ).all()
+    )
+    # The documents are built by the same SQL the ticket trigger runs (migration 0002).
+    ticket_sql = triggers.get("ticket_search_tickets_ai", "")
+    if _DOCS_INSERT_START not in ticket_sql or _DOCS_INSERT_END not in ticket_sql:
+        triggers.pop("ticket_search_tickets_ai", None)  # unknown shape: leave it running
+        ticket_sql = ""
+    # Writing the mark first also opens the transaction: Python's sqlite3 runs DDL outside
+    # one otherwise, and a crash would then leave the triggers dropped.
+    was_marked = search_rebuild_needed(session)
+    _set_meta(conn, SEARCH_REBUILD_META, "1")
+    for name in triggers:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    try:
+        yield
+    except BaseException:
+        # The caller rolls back; restore anyway in case it does not, without hiding the error.
+        with suppress(Exception):
+            for sql in triggers.values():
+                conn.exec_driver_sql(sql)
+        raise
+    if rebuild:
+        if ticket_sql:
+            build = ticket_sql[
+                ticket_sql.index(_DOCS_INSERT_START) : ticket_sql.rindex(_DOCS_INSERT_END)
+            ]
+            conn.exec_driver_sql(
+                build + " WHERE NOT EXISTS "
+                "(SELECT 1 FROM ticket_search_docs d WHERE d.ticket_id = t.id)"
+            )
+        for index in _INDEXES:
+            if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = ?", (index,)).first():
+                conn.exec_driver_sql(f"INSERT INTO {index}({index}) VALUES ('rebuild')")
+        if not was_marked:
+            _set_meta(conn, SEARCH_REBUILD_META, "0")
+    for sql in triggers.values():
+        conn.exec_driver_sql(sql)
+
+
+def search_rebuild_needed(session: Session) -> bool:
+    row = session.connection().exec_driver_sql(
+        "SELECT value FROM local_meta WHERE key = ?", (SEARCH_REBUILD_META,)
+    ).first()
+    return row is not None and row[0] == "1"
+
+
+def clear_search_rebuild_needed(session: Session) -> None:
+    _set_meta(session.connection(), SEARCH_REBUILD_META, "0")
+
+
+def repair_search_index_if_needed(session: Session) -> bool:
+    """Rebuild the index if a bulk write was interrupted before its rebuild (e.g. a crash in
+    the middle of an initial sync). True if it did."""
+    if not search_rebuild_needed(session):
+        return False
+    rebuild_search_index(session)
+    return True
+
+
+def _set_meta(conn, key: str, value: str) -> None:
+    # Plain SQL, not the ORM: callers may hold the same row in their session's identity map.
+    conn.exec_driver_sql(
+        "INSERT INTO local_meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
