@@ -138,106 +138,105 @@ BEGIN
 END
 $$;
 
--- Push a run of consecutive check-in inserts (all JSON objects with table 'checkins' and op
--- 'insert'); returns one result per element, in order.
-CREATE OR REPLACE FUNCTION showdesk_private.push_checkin_run(p_device_id uuid, p_org uuid, p_run jsonb)
+DROP FUNCTION IF EXISTS showdesk_private.push_checkin_run(uuid, uuid, jsonb);  -- an early draft
+-- Push a run of consecutive check-in inserts: elements p_first..p_last (1-based) of the
+-- batch, all JSON objects with table 'checkins' and op 'insert'. Returns one result per
+-- element, in order.
+CREATE OR REPLACE FUNCTION showdesk_private.push_checkin_run(p_device_id uuid, p_org uuid, p_batch jsonb,
+  p_first int, p_last int)
 RETURNS jsonb[]
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, public
 AS $$
 DECLARE
   v_writable text[] := showdesk_private.writable_columns('checkins');
-  v_out jsonb[] := array_fill(NULL::jsonb, ARRAY[jsonb_array_length(p_run)]);
-  v_slow int[];          -- positions handed to push_one
-  v_n int[];             -- the fast candidates: position, ids, payload, column set
+  v_out jsonb[] := array_fill(NULL::jsonb, ARRAY[p_last - p_first + 1]);
+  v_slow int[];          -- positions (in the batch) handed to push_one
+  v_n int[];             -- the plain new inserts: position, ids, payload, column set
   v_mid uuid[];
   v_row uuid[];
   v_payload jsonb[];
   v_keys text[];
   v_done jsonb[];
+  v_dup_n int[];         -- replays of applied mutations, and their answers
+  v_dup jsonb[];
   v_clash boolean;
-  r record;
   i int;
 BEGIN
-  -- Mutation ids or row ids repeated inside the run: the order between them matters.
-  SELECT EXISTS (SELECT 1 FROM jsonb_array_elements(p_run) e
-                  WHERE showdesk_private.plain_uuid(e ->> 'mutation_id') IS NOT NULL
-                  GROUP BY lower(e ->> 'mutation_id') HAVING count(*) > 1)
-      OR EXISTS (SELECT 1 FROM jsonb_array_elements(p_run) e
-                  WHERE coalesce(e ->> 'row_id', e -> 'payload' ->> 'id') IS NOT NULL
-                  GROUP BY lower(coalesce(e ->> 'row_id', e -> 'payload' ->> 'id')) HAVING count(*) > 1)
-      -- an id in a form push_one accepts but plain_uuid does not could collide unseen
-      OR EXISTS (SELECT 1 FROM jsonb_array_elements(p_run) e
-                  WHERE (showdesk_private.plain_uuid(e ->> 'mutation_id') IS NULL
-                         OR showdesk_private.plain_uuid(coalesce(e ->> 'row_id', e -> 'payload' ->> 'id')) IS NULL)
-                    AND showdesk_private.try_uuid(e ->> 'mutation_id') IS NOT NULL
-                    AND showdesk_private.try_uuid(coalesce(e ->> 'row_id', e -> 'payload' ->> 'id')) IS NOT NULL)
-    INTO v_clash;
+  -- Classify every element in one query: replays answered from the stored result, plain new
+  -- inserts collected for the set insert, everything else to push_one. (MATERIALIZED: each
+  -- expression once per element, not once per reference.)
+  WITH e AS MATERIALIZED (
+    SELECT x.n::int AS n, x.m, x.m -> 'payload' AS payload,
+           x.m ->> 'mutation_id' AS mid_text,
+           coalesce(x.m ->> 'row_id', x.m -> 'payload' ->> 'id') AS row_text
+      FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS x(m, n)
+     WHERE x.n BETWEEN p_first AND p_last
+  ), u AS MATERIALIZED (
+    SELECT e.*, showdesk_private.plain_uuid(e.mid_text) AS mid, showdesk_private.plain_uuid(e.row_text) AS row_id
+      FROM e
+  ), v AS MATERIALIZED (
+    SELECT u.n, u.mid, u.row_id,
+           p.status AS prev_status, p.result AS prev_result,
+           u.mid IS NOT NULL AND u.row_id IS NOT NULL
+           AND jsonb_typeof(u.payload) = 'object'
+           AND (NOT u.payload ? 'id' OR showdesk_private.plain_uuid(u.payload ->> 'id') = u.row_id)
+           AND (NOT u.m ? 'base_version' OR jsonb_typeof(u.m -> 'base_version') = 'null')
+           AND NOT EXISTS (SELECT 1 FROM jsonb_object_keys(u.payload) k
+                            WHERE k NOT IN ('version', 'server_version', 'updated_at', 'id')
+                              AND NOT k = ANY (v_writable))
+           AND NOT EXISTS (SELECT 1 FROM public.checkins c WHERE c.id = u.row_id) AS plain,
+           u.payload - 'version' - 'server_version' - 'updated_at' - 'id' AS stripped
+      FROM u LEFT JOIN public.sync_mutations p ON p.mutation_id = u.mid
+  ), w AS MATERIALIZED (
+    SELECT v.n, v.mid, v.row_id, v.prev_status, v.prev_result, c.payload,
+           (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(c.payload) k) AS keys
+      FROM v CROSS JOIN LATERAL (
+        -- (plain is NULL for some odd input: then it is not a plain insert)
+        SELECT CASE WHEN v.prev_status IS NULL AND coalesce(v.plain, false) THEN
+                 CASE WHEN v.stripped ? 'device_id' THEN v.stripped
+                      ELSE v.stripped || jsonb_build_object('device_id', p_device_id) END
+               END AS payload) c
+  )
+  SELECT array_agg(w.n ORDER BY w.n) FILTER (WHERE w.prev_status IS NOT NULL),
+         array_agg(w.prev_result || jsonb_build_object('status', 'duplicate', 'original_status', w.prev_status)
+                   ORDER BY w.n) FILTER (WHERE w.prev_status IS NOT NULL),
+         array_agg(w.n ORDER BY w.n) FILTER (WHERE w.prev_status IS NULL AND w.payload IS NULL),
+         array_agg(w.n ORDER BY w.n) FILTER (WHERE w.payload IS NOT NULL),
+         array_agg(w.mid ORDER BY w.n) FILTER (WHERE w.payload IS NOT NULL),
+         array_agg(w.row_id ORDER BY w.n) FILTER (WHERE w.payload IS NOT NULL),
+         array_agg(w.payload ORDER BY w.n) FILTER (WHERE w.payload IS NOT NULL),
+         array_agg(w.keys ORDER BY w.n) FILTER (WHERE w.payload IS NOT NULL),
+         -- Mutation ids or row ids repeated inside the run: the order between them matters.
+         -- An id in a form push_one accepts but plain_uuid does not could collide unseen.
+         (SELECT count(DISTINCT lower(u.mid_text)) FILTER (WHERE u.mid IS NOT NULL)
+                   <> count(u.mid_text) FILTER (WHERE u.mid IS NOT NULL)
+              OR count(DISTINCT lower(u.row_text)) <> count(u.row_text)
+              OR bool_or((u.mid IS NULL OR u.row_id IS NULL)
+                         AND showdesk_private.try_uuid(u.mid_text) IS NOT NULL
+                         AND showdesk_private.try_uuid(u.row_text) IS NOT NULL)
+            FROM u)
+    INTO v_dup_n, v_dup, v_slow, v_n, v_mid, v_row, v_payload, v_keys, v_clash
+    FROM w;
+
   IF v_clash THEN
-    i := 0;
-    FOR r IN SELECT value FROM jsonb_array_elements(p_run) LOOP
-      i := i + 1;
-      v_out[i] := showdesk_private.push_one(p_device_id, p_org, r.value);
+    FOR i IN p_first .. p_last LOOP
+      v_out[i - p_first + 1] := showdesk_private.push_one(p_device_id, p_org, p_batch -> (i - 1));
     END LOOP;
     RETURN v_out;
   END IF;
 
-  -- Classify every element in one pass: replays answered from the stored result, plain new
-  -- inserts collected for the set insert, everything else to push_one.
-  FOR r IN
-    WITH e AS (
-      SELECT x.n::int AS n, x.m,
-             showdesk_private.plain_uuid(x.m ->> 'mutation_id') AS mid,
-             showdesk_private.plain_uuid(coalesce(x.m ->> 'row_id', x.m -> 'payload' ->> 'id')) AS row_id,
-             x.m -> 'payload' AS payload
-        FROM jsonb_array_elements(p_run) WITH ORDINALITY AS x(m, n)
-    ), v AS (
-      SELECT e.*,
-             e.mid IS NOT NULL AND e.row_id IS NOT NULL
-             AND jsonb_typeof(e.payload) = 'object'
-             AND (NOT e.payload ? 'id' OR showdesk_private.plain_uuid(e.payload ->> 'id') = e.row_id)
-             AND (NOT e.m ? 'base_version' OR jsonb_typeof(e.m -> 'base_version') = 'null')
-             AND NOT EXISTS (SELECT 1 FROM jsonb_object_keys(e.payload) k
-                              WHERE k NOT IN ('version', 'server_version', 'updated_at', 'id')
-                                AND NOT k = ANY (v_writable)) AS plain
-        FROM e
-    )
-    SELECT v.n, v.mid, v.row_id, v.plain,
-           p.status AS prev_status, p.result AS prev_result,
-           EXISTS (SELECT 1 FROM public.checkins c WHERE c.id = v.row_id) AS row_exists,
-           CASE WHEN v.plain THEN
-             CASE WHEN v.payload ? 'device_id' THEN stripped.p
-                  ELSE stripped.p || jsonb_build_object('device_id', p_device_id) END
-           END AS payload
-      FROM v
-      LEFT JOIN public.sync_mutations p ON p.mutation_id = v.mid
-      CROSS JOIN LATERAL (SELECT v.payload - 'version' - 'server_version' - 'updated_at' - 'id' AS p) stripped
-     ORDER BY v.n
-  LOOP
-    IF r.prev_status IS NOT NULL THEN
-      v_out[r.n] := r.prev_result || jsonb_build_object('status', 'duplicate', 'original_status', r.prev_status);
-    ELSIF r.plain AND NOT r.row_exists THEN
-      v_n := v_n || r.n;
-      v_mid := v_mid || r.mid;
-      v_row := v_row || r.row_id;
-      v_payload := v_payload || r.payload;
-      v_keys := v_keys || (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(r.payload) k);
-    ELSE
-      v_slow := v_slow || r.n;
-    END IF;
+  FOR i IN 1 .. coalesce(cardinality(v_dup_n), 0) LOOP
+    v_out[v_dup_n[i] - p_first + 1] := v_dup[i];
   END LOOP;
-
   IF cardinality(v_n) > 0 THEN
-    v_done := showdesk_private.push_checkin_set(p_device_id, p_org, p_run, v_n, v_mid, v_row, v_payload, v_keys);
+    v_done := showdesk_private.push_checkin_set(p_device_id, p_org, p_batch, v_n, v_mid, v_row, v_payload, v_keys);
     FOR i IN 1 .. cardinality(v_n) LOOP
-      v_out[v_n[i]] := v_done[i];
+      v_out[v_n[i] - p_first + 1] := v_done[i];
     END LOOP;
   END IF;
-
-  IF cardinality(v_slow) > 0 THEN
-    FOR r IN SELECT s.n FROM unnest(v_slow) AS s(n) ORDER BY s.n LOOP
-      v_out[r.n] := showdesk_private.push_one(p_device_id, p_org, p_run -> (r.n - 1));
-    END LOOP;
-  END IF;
+  FOR i IN 1 .. coalesce(cardinality(v_slow), 0) LOOP
+    v_out[v_slow[i] - p_first + 1] := showdesk_private.push_one(p_device_id, p_org, p_batch -> (v_slow[i] - 1));
+  END LOOP;
   RETURN v_out;
 END
 $$;
@@ -251,7 +250,7 @@ DECLARE
   v_fast boolean := coalesce(current_setting('showdesk.push_fast_path', true), '') <> 'off';
   v_results jsonb[] := '{}';
   v_run record;
-  m jsonb;
+  i int;
 BEGIN
   IF v_me.organization_id IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '42501',
@@ -274,21 +273,23 @@ BEGIN
   -- runs of consecutive check-in inserts take the fast path; everything else one at a time
   FOR v_run IN
     WITH e AS (
-      SELECT x.m, x.n,
+      SELECT x.n::int AS n,
              v_fast AND jsonb_typeof(x.m) = 'object' AND x.m ->> 'table' = 'checkins'
                AND x.m ->> 'op' = 'insert' AS fast
         FROM jsonb_array_elements(p_mutations) WITH ORDINALITY AS x(m, n)
     ), g AS (
       SELECT e.*, e.n - row_number() OVER (PARTITION BY e.fast ORDER BY e.n) AS grp FROM e
     )
-    SELECT g.fast, count(*) AS size, jsonb_agg(g.m ORDER BY g.n) AS items
+    SELECT g.fast, min(g.n) AS first, max(g.n) AS last
       FROM g GROUP BY g.fast, g.grp ORDER BY min(g.n)
   LOOP
-    IF v_run.fast AND v_run.size > 1 THEN
-      v_results := v_results || showdesk_private.push_checkin_run(p_device_id, v_me.organization_id, v_run.items);
+    IF v_run.fast AND v_run.last > v_run.first THEN
+      v_results := v_results || showdesk_private.push_checkin_run(p_device_id, v_me.organization_id, p_mutations,
+                                                                  v_run.first, v_run.last);
     ELSE
-      FOR m IN SELECT value FROM jsonb_array_elements(v_run.items) LOOP
-        v_results := array_append(v_results, showdesk_private.push_one(p_device_id, v_me.organization_id, m));
+      FOR i IN v_run.first .. v_run.last LOOP
+        v_results := array_append(v_results,
+                                  showdesk_private.push_one(p_device_id, v_me.organization_id, p_mutations -> (i - 1)));
       END LOOP;
     END IF;
   END LOOP;
@@ -299,7 +300,7 @@ $$;
 REVOKE EXECUTE ON FUNCTION public.sync_push(uuid, jsonb) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION showdesk_private.checkins_double_entry_stmt() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION showdesk_private.plain_uuid(text) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION showdesk_private.push_checkin_run(uuid, uuid, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION showdesk_private.push_checkin_run(uuid, uuid, jsonb, int, int) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION showdesk_private.push_checkin_set(uuid, uuid, jsonb, int[], uuid[], uuid[], jsonb[], text[]) FROM PUBLIC;
 DO $$
 BEGIN
@@ -308,7 +309,7 @@ END
 $$;
 GRANT EXECUTE ON FUNCTION public.sync_push(uuid, jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION showdesk_private.plain_uuid(text) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION showdesk_private.push_checkin_run(uuid, uuid, jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION showdesk_private.push_checkin_run(uuid, uuid, jsonb, int, int) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION showdesk_private.push_checkin_set(uuid, uuid, jsonb, int[], uuid[], uuid[], jsonb[], text[])
   TO authenticated, service_role;
 -- (the double-entry trigger function runs as its owner; nobody calls it directly)
