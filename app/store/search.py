@@ -10,7 +10,8 @@ other match, then number substrings.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
@@ -170,7 +171,7 @@ SEARCH_REBUILD_META = "search.rebuild_needed"
 
 
 @contextmanager
-def search_triggers_paused(session: Session, *, rebuild: bool = True) -> Iterator[None]:
+def search_triggers_paused(session: Session, *, rebuild: bool = True) -> Iterator[PausedSearch]:
     """Bulk writes inside skip the per-row search triggers; on the way out (same transaction,
     since SQLite DDL is transactional) the triggers are restored.
 
@@ -199,8 +200,13 @@ def search_triggers_paused(session: Session, *, rebuild: bool = True) -> Iterato
     _set_meta(conn, SEARCH_REBUILD_META, "1")
     for name in triggers:
         conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    build = (
+        ticket_sql[ticket_sql.index(_DOCS_INSERT_START) : ticket_sql.rindex(_DOCS_INSERT_END)]
+        if ticket_sql
+        else ""
+    )
     try:
-        yield
+        yield PausedSearch(conn, build)
     except BaseException:
         # The caller rolls back; restore anyway in case it does not, without hiding the error.
         with suppress(Exception):
@@ -208,21 +214,68 @@ def search_triggers_paused(session: Session, *, rebuild: bool = True) -> Iterato
                 conn.exec_driver_sql(sql)
         raise
     if rebuild:
-        if ticket_sql:
-            build = ticket_sql[
-                ticket_sql.index(_DOCS_INSERT_START) : ticket_sql.rindex(_DOCS_INSERT_END)
-            ]
+        if build:
             conn.exec_driver_sql(
                 build + " WHERE NOT EXISTS "
                 "(SELECT 1 FROM ticket_search_docs d WHERE d.ticket_id = t.id)"
             )
-        for index in _INDEXES:
-            if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = ?", (index,)).first():
-                conn.exec_driver_sql(f"INSERT INTO {index}({index}) VALUES ('rebuild')")
+        _rebuild_fulltext(conn)
         if not was_marked:
             _set_meta(conn, SEARCH_REBUILD_META, "0")
     for sql in triggers.values():
         conn.exec_driver_sql(sql)
+
+
+class PausedSearch:
+    """What the paused insert triggers would have done to the search documents, done per
+    batch of rows instead of per row. The full-text indexes are left for the rebuild."""
+
+    def __init__(self, conn, build_sql: str) -> None:
+        self._conn = conn
+        self._build = build_sql
+
+    def refresh(
+        self, tickets: Iterable[str] = (), attendees: Iterable[str] = (), orders: Iterable[str] = ()
+    ) -> None:
+        """(Re)build the documents of these tickets and of the tickets of these attendees and
+        orders (an attendee may arrive after its ticket)."""
+        if not self._build:
+            return  # the ticket trigger was left running: it built them
+        args = tuple(json.dumps(list(ids)) for ids in (tickets, attendees, orders))
+        if args == ("[]", "[]", "[]"):
+            return
+        affected = [
+            r[0]
+            for r in self._conn.exec_driver_sql(
+                "SELECT value FROM json_each(?) UNION "
+                "SELECT id FROM tickets WHERE attendee_id IN (SELECT value FROM json_each(?)) "
+                "UNION SELECT id FROM tickets WHERE order_id IN (SELECT value FROM json_each(?))",
+                args,
+            )
+        ]
+        if not affected:
+            return
+        ids = (json.dumps(affected),)
+        self._conn.exec_driver_sql(
+            "DELETE FROM ticket_search_docs WHERE ticket_id IN (SELECT value FROM json_each(?))",
+            ids,
+        )
+        self._conn.exec_driver_sql(
+            self._build + " WHERE t.id IN (SELECT value FROM json_each(?))", ids
+        )
+
+
+def rebuild_fulltext_index(session: Session) -> None:
+    """Rebuild the full-text indexes from the search documents (which bulk writes keep right
+    through ``PausedSearch.refresh``) and clear the stale mark."""
+    _rebuild_fulltext(session.connection())
+    clear_search_rebuild_needed(session)
+
+
+def _rebuild_fulltext(conn) -> None:
+    for index in _INDEXES:
+        if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = ?", (index,)).first():
+            conn.exec_driver_sql(f"INSERT INTO {index}({index}) VALUES ('rebuild')")
 
 
 def search_rebuild_needed(session: Session) -> bool:

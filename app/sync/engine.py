@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from app.store.db import Database, get_meta, set_meta
 from app.store.models import MODEL_BY_TABLE, REPLICATED_TABLES, OutboxEntry, SyncConflict
 from app.store.search import (
-    rebuild_search_index,
+    rebuild_fulltext_index,
     repair_search_index_if_needed,
     search_triggers_paused,
 )
@@ -423,14 +423,17 @@ class SyncEngine:
                     upserts.setdefault(table, []).append((change["row"], change.get("version")))
             last = not page.has_more
             with contextlib.ExitStack() as stack:
-                if bulk:
-                    stack.enter_context(search_triggers_paused(session, rebuild=False))
+                paused = (stack.enter_context(search_triggers_paused(session, rebuild=False))
+                          if bulk else None)
                 self._write_page(session, upserts, deletes, report)
+                if paused is not None:
+                    paused.refresh(*([row["id"] for row, _ in upserts.get(table, ())]
+                                     for table in ("tickets", "attendees", "orders")))
                 if self._resync_seen is not None and last:
                     report.deleted += self._sweep_unseen(session, pending)
                     set_meta(session, META_RESYNC, "0")
             if bulk and last:
-                rebuild_search_index(session)
+                rebuild_fulltext_index(session)
             _save_skipped(session, skipped)
             set_meta(session, META_CURSOR, page.cursor)
             set_meta(session, META_LAST_PULL, _TIME.process_bind_param(self.clock(), None))
@@ -610,8 +613,20 @@ class _Writer:
             if column.default is not None and not column.nullable:
                 self.defaults[column.key] = column.default
         self._sql: dict[tuple[str, ...], str] = {}
+        # The usual wire row carries every column: one fixed key tuple, converters by position.
+        self._keys = tuple(key for key, _ in self.columns)
+        self._key_set = frozenset(self._keys)
+        self._all_keys = (*self._keys, "server_version")
+        self._typed = [(i, convert) for i, (_, convert) in enumerate(self.columns) if convert]
 
     def convert(self, row: dict[str, Any], version: int | None) -> tuple[tuple[str, ...], tuple]:
+        if self._key_set <= row.keys():
+            values = [row[key] for key in self._keys]
+            for i, convert in self._typed:
+                if values[i] is not None:
+                    values[i] = convert(values[i])
+            values.append(version)
+            return self._all_keys, tuple(values)
         keys: list[str] = []
         values: list[Any] = []
         for key, convert in self.columns:
@@ -650,9 +665,17 @@ def _writer(model: type) -> _Writer:
     return writer
 
 
+_TIME_TEXT: dict[str, str] = {}  # wire text -> stored text: bulk rows share their timestamps
+
+
 def _wire_time(value: Any) -> str:
     if isinstance(value, str):
-        value = parse_utc(value)
+        stored = _TIME_TEXT.get(value)
+        if stored is None:
+            if len(_TIME_TEXT) >= 65536:
+                _TIME_TEXT.clear()
+            stored = _TIME_TEXT[value] = _TIME.process_bind_param(parse_utc(value), None)
+        return stored
     return _TIME.process_bind_param(value, None)
 
 
