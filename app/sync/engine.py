@@ -6,7 +6,10 @@ Guarantees (see DESIGN.md "Sync" and research/sync-anchors.md):
 - a refused mutation becomes a dead letter and never blocks the queue behind it;
 - each pulled page is applied together with the new cursor in one SQLite transaction;
 - a pulled row never overwrites a row that still has pending local changes;
-- a full resync (``reset``) keeps the outbox and every row it refers to.
+- a full resync (``reset``) keeps the outbox and every row it refers to;
+- a pull from the beginning skips the per-row search-index triggers (documents are built per
+  page, the full-text index once, in the page that ends the pull); a crash in between leaves
+  the index marked stale, and the next open or pull rebuilds it.
 """
 
 from __future__ import annotations
@@ -360,8 +363,10 @@ class SyncEngine:
                     report.pages += 1
                     if not page.has_more:
                         break
-            except BaseException:
-                if bulk:  # stopped half-way: the rows so far must still be searchable
+            except Exception:
+                # Stopped half-way (lost connection): the rows so far must be searchable now.
+                # (An interrupted process leaves this to the next open.)
+                if bulk:
                     self._repair_search_index()
                 raise
             finally:
