@@ -1,25 +1,27 @@
 -- Showdesk 0006: a set-based fast path in sync_push for runs of check-in inserts.
 --
 -- A door kiosk that was offline pushes hundreds of queued scans at once. One mutation at a
--- time (a savepoint, dynamic SQL and a double-entry recompute each) costs milliseconds per
--- scan; here a run of consecutive `checkins` inserts is validated in one query, its
--- already-applied mutation ids are found in one query, its new rows go in with one
--- INSERT ... SELECT (per distinct set of payload columns, usually one), its idempotency
--- records with one INSERT, and double-entry flags are recomputed once per affected ticket
--- (statement-level trigger with a transition table).
+-- time (a savepoint, dynamic SQL and a double-entry walk each) costs milliseconds per scan;
+-- here a run of consecutive `checkins` inserts is validated in one query, which also finds
+-- the already-applied mutation ids; the new rows go in with one INSERT ... SELECT (per
+-- distinct set of payload columns, usually one), their idempotency records with one INSERT,
+-- and the double-entry flags of the affected tickets are recomputed once per statement, set-
+-- based (statement-level trigger with a transition table, for every insert into checkins).
 --
 -- The guarantees of 0005 are unchanged:
 -- * The writes run as the caller (SECURITY INVOKER): RLS checks every inserted row. If the
---   set insert fails for any reason (a row RLS refuses, a constraint, a bad value), nothing
---   of it stays (one savepoint for the run) and the run goes through push_one one mutation at
---   a time, so each bad mutation gets its own rejection and the rest are applied.
--- * Any mutation that is not a plain new insert (no valid ids, unknown columns, a payload id
---   that differs from row_id, a base_version, an already-applied id, a row that exists) is
---   handed to push_one as it is, which answers exactly as before.
+--   set insert fails for any reason (a row RLS refuses, a constraint, a bad value, a
+--   concurrent replay), nothing of it stays (its own savepoint) and each half is tried again
+--   on its own, down to single mutations, which push_one judges: each bad mutation gets its
+--   own rejection and the rest are applied.
+-- * A replay of an applied mutation id is answered from the stored result ("duplicate",
+--   original_status). Any other mutation that is not a plain new insert (no valid ids,
+--   unknown columns, a payload id that differs from row_id, a base_version, a row that
+--   exists) is handed to push_one as it is, which answers exactly as before.
 -- * Results: one per mutation, in order. Mutations of a run are independent of each other
 --   (append-only rows, no foreign keys between check-ins, flags recomputed from all rows),
---   except when two of them share a mutation id or a row id: such a run takes the
---   one-at-a-time path so "the first one wins" keeps its meaning.
+--   except when two of them share a mutation id or a row id: such a run goes one mutation at
+--   a time so "the first one wins" keeps its meaning.
 -- * Transient errors (serialization, deadlock, lock timeout, shutdown) still fail the call.
 --
 -- `SET showdesk.push_fast_path = off` turns the fast path off (tests compare both paths).
