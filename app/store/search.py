@@ -161,6 +161,7 @@ _PAUSED_TRIGGERS = (
     "ticket_search_attendees_insert",
     "ticket_search_orders_insert",
 )
+_FULLTEXT_TRIGGERS = ("ticket_search_docs_ai", "ticket_search_docs_ad")
 _DOCS_INSERT_START = "INSERT INTO ticket_search_docs"
 _DOCS_INSERT_END = "WHERE t.id = new.id"
 _INDEXES = ("ticket_search", "ticket_numbers")
@@ -171,7 +172,9 @@ SEARCH_REBUILD_META = "search.rebuild_needed"
 
 
 @contextmanager
-def search_triggers_paused(session: Session, *, rebuild: bool = True) -> Iterator[PausedSearch]:
+def search_triggers_paused(
+    session: Session, *, rebuild: bool = True, keep_fulltext: bool = False
+) -> Iterator[PausedSearch]:
     """Bulk writes inside skip the per-row search triggers; on the way out (same transaction,
     since SQLite DDL is transactional) the triggers are restored.
 
@@ -182,11 +185,12 @@ def search_triggers_paused(session: Session, *, rebuild: bool = True) -> Iterato
     safe: ``repair_search_index_if_needed`` on the next open).
     """
     conn = session.connection()
-    marks = ", ".join("?" for _ in _PAUSED_TRIGGERS)
+    names = tuple(n for n in _PAUSED_TRIGGERS if not (keep_fulltext and n in _FULLTEXT_TRIGGERS))
+    marks = ", ".join("?" for _ in names)
     triggers = dict(
         conn.exec_driver_sql(
             f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
-            _PAUSED_TRIGGERS,
+            names,
         ).all()
     )
     # The documents are built by the same SQL the ticket trigger runs (migration 0002).

@@ -7,9 +7,9 @@ Guarantees (see DESIGN.md "Sync" and research/sync-anchors.md):
 - each pulled page is applied together with the new cursor in one SQLite transaction;
 - a pulled row never overwrites a row that still has pending local changes;
 - a full resync (``reset``) keeps the outbox and every row it refers to;
-- a pull from the beginning skips the per-row search-index triggers (documents are built per
-  page, the full-text index once, in the page that ends the pull); a crash in between leaves
-  the index marked stale, and the next open or pull rebuilds it.
+- a pull from the beginning skips the per-row search-document triggers (each page builds its
+  documents set-based, in its own transaction); it is marked in local_meta while under way, and
+  a crash in between makes the next open (or pull) rebuild the index to be sure.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from app.store.db import Database, get_meta, set_meta
 from app.store.models import MODEL_BY_TABLE, REPLICATED_TABLES, OutboxEntry, SyncConflict
 from app.store.search import (
-    rebuild_fulltext_index,
+    clear_search_rebuild_needed,
     repair_search_index_if_needed,
     search_triggers_paused,
 )
@@ -325,10 +325,11 @@ class SyncEngine:
         and each with its own cursor.
 
         A pull from the beginning (first sync, full resync) is a bulk load: its pages skip the
-        per-row search-index triggers and the page that ends it rebuilds the index in its own
-        transaction. Each skipping page marks the index stale in the same transaction, so a
-        crash or a lost connection in between leaves a mark that makes the next open (or this
-        pull's exit, or the next pull) rebuild it."""
+        per-row search-document triggers and build the documents of the page set-based, in the
+        page's transaction (the full-text triggers stay). Each such page also marks the bulk
+        load in local_meta; the page that ends it clears the mark, and a mark left by a crash
+        or a lost connection makes the next open (or this pull's exit, or the next pull)
+        rebuild the index."""
         report = PullReport()
         with self._lock, ThreadPoolExecutor(1, thread_name_prefix="sync-prefetch") as pool:
             ahead: tuple[str, Future] | None = None
@@ -428,7 +429,8 @@ class SyncEngine:
                     upserts.setdefault(table, []).append((change["row"], change.get("version")))
             last = not page.has_more
             with contextlib.ExitStack() as stack:
-                paused = (stack.enter_context(search_triggers_paused(session, rebuild=False))
+                paused = (stack.enter_context(search_triggers_paused(
+                    session, rebuild=False, keep_fulltext=True))
                           if bulk else None)
                 self._write_page(session, upserts, deletes, report)
                 if paused is not None:
@@ -438,7 +440,7 @@ class SyncEngine:
                     report.deleted += self._sweep_unseen(session, pending)
                     set_meta(session, META_RESYNC, "0")
             if bulk and last:
-                rebuild_fulltext_index(session)
+                clear_search_rebuild_needed(session)
             _save_skipped(session, skipped)
             set_meta(session, META_CURSOR, page.cursor)
             set_meta(session, META_LAST_PULL, _TIME.process_bind_param(self.clock(), None))
