@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -15,10 +16,18 @@ from pathlib import Path
 from app.domain.lineup import Lineup
 
 
+def _quiet_offscreen(_kind, _context, message: str) -> None:
+    # The offscreen platform says so each time a window asks it for something it lacks
+    # (size hints, raising); everything else Qt says still reaches stderr.
+    if not message.startswith("This plugin does not support"):
+        print(message, file=sys.stderr)
+
+
 def _app():
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from app.ui.qt import QApplication
+    from app.ui.qt import QApplication, qInstallMessageHandler
 
+    qInstallMessageHandler(_quiet_offscreen)
     return QApplication.instance() or QApplication([])
 
 
