@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from app.store import lineup_store
 from app.ui.lineup.model import MODEL, NOTES, NUM, QUICK, STATUS
-from app.ui.qt import QDragEnterEvent, QDragMoveEvent, QDropEvent, QModelIndex, QPointF, Qt
+from app.ui.qt import QDragEnterEvent, QDragMoveEvent, QDropEvent, QImage, QModelIndex, QPointF, Qt
 
 from .conftest import outbox
 
@@ -206,3 +207,74 @@ def test_empty_show_has_a_message(qtbot, db, ctx):
     qtbot.waitUntil(lambda: tab.stack.currentWidget() is tab.empty)
     assert "no looks yet" in tab.empty.text()
     tasks.shutdown(wait=True)
+
+
+def _pixels(image):
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    data = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes())
+    rows = data.reshape(image.height(), image.bytesPerLine())[:, : image.width() * 4]
+    return rows.reshape(image.height(), image.width(), 4)[:, :, :3].astype(np.int16)
+
+
+def _viewport_image(tab):
+    tab.view.viewport().repaint()
+    return tab.view.viewport().grab().toImage()
+
+
+def test_cached_cell_pictures_match_cells_drawn_the_ordinary_way(qtbot, make_tab):
+    """After drops, a status step, a new selection and a new palette, no picture is stale."""
+    from app.ui.qt import QColor, QPalette, QStyledItemDelegate
+
+    tab = make_tab()
+    before = ids_on_screen(tab)
+    drop_on_view(tab, 7, 2)
+    tab.select(before[4])
+    tab.step_status(1)
+    drop_on_view(tab, 9, 4)
+    tab.select(before[9])
+    _viewport_image(tab)
+    palette = tab.view.palette()
+    palette.setColor(QPalette.ColorRole.Highlight, QColor("#C2185B"))
+    tab.view.setPalette(palette)  # pictures drawn with the old highlight must go
+    cached = _viewport_image(tab)
+
+    plain = QStyledItemDelegate(tab.view)
+    for column in (-1, MODEL, 3):
+        if column < 0:
+            tab.view.setItemDelegate(plain)
+        else:
+            tab.view.setItemDelegateForColumn(column, plain)
+    ordinary = _viewport_image(tab)
+
+    assert cached.size() == ordinary.size()
+    a, b = _pixels(cached), _pixels(ordinary)
+    differing = int((np.abs(a - b).max(axis=2) > 24).sum())
+    # Anti-aliased text over a transparent picture may round differently by a few levels;
+    # a stale number, status or highlight differs in hundreds of pixels.
+    assert differing < 10, f"{differing} sampled pixels differ"
+
+
+def test_a_move_is_saved_after_the_paint_or_when_the_board_hides(qtbot, make_tab, ctx):
+    tab = make_tab()
+    before = ids_on_screen(tab)
+    tab.select(before[6])
+    tab.move_selected_to(2)
+    qtbot.waitUntil(lambda: len(outbox(ctx.db)) == 1)  # painted, then saved
+    tab.select(before[8])
+    tab.move_selected_to(3)
+    tab.hide()  # before any paint: hiding saves at once
+    qtbot.waitUntil(lambda: len(outbox(ctx.db)) == 2)
+    assert [a.id for a in lineup_store.load_lineup(ctx.db, tab.show_id).order] == ids_on_screen(tab)
+
+
+def test_a_reload_right_after_a_move_still_shows_the_move(qtbot, make_tab, ctx):
+    tab = make_tab()
+    before = ids_on_screen(tab)
+    tab.select(before[6])
+    tab.move_selected_to(1)
+    moved = ids_on_screen(tab)
+    tab.reload()  # queued behind the save on the one DB worker
+    qtbot.waitUntil(lambda: len(outbox(ctx.db)) == 1)
+    with qtbot.waitSignal(tab.model.modelReset, timeout=5000):
+        tab.reload()
+    assert ids_on_screen(tab) == moved

@@ -65,6 +65,7 @@ _R = Qt.ItemDataRole
 _DISPLAY, _EDIT, _DECORATION = int(_R.DisplayRole), int(_R.EditRole), int(_R.DecorationRole)
 _BACKGROUND, _FOREGROUND, _FONT = int(_R.BackgroundRole), int(_R.ForegroundRole), int(_R.FontRole)
 _ALIGN, _SIZE = int(_R.TextAlignmentRole), int(_R.SizeHintRole)
+_CONTENT = -1  # not a Qt role: what a cell shows, as a key for its cached picture
 _brushes: dict[str, QBrush] = {}
 
 
@@ -82,6 +83,7 @@ class LineupTableModel(QAbstractTableModel):
     moved = Signal(object)  # MovePlan applied on screen, to be saved
     edited = Signal(str, str, object)  # appearance id, field (model_id/look_id/notes), value
     message = Signal(str)  # a sentence for the status line
+    reordered = Signal()  # rows now show other looks (a move or an undo)
 
     def __init__(self, lineup: Lineup | None = None, parent=None) -> None:
         super().__init__(parent)
@@ -162,6 +164,16 @@ class LineupTableModel(QAbstractTableModel):
             return "\n".join(warnings) if warnings else None
         return None
 
+    def content_key(self, row: int, column: int) -> tuple | None:
+        """What the cell shows (text, colours, bold, picture): its picture's cache key."""
+        cached = self._cache.get(row)
+        if cached is None:
+            a = self.appearance_at(row)
+            if a is None:
+                return None
+            cached = self._cache[row] = self._row_roles(a, row)
+        return cached[_CONTENT][column]
+
     def _row_roles(self, a: Appearance, row: int) -> dict[int, list]:
         ncols = len(COLUMNS)
         display = [self._display(a, col, row) for col in range(ncols)]
@@ -171,15 +183,28 @@ class LineupTableModel(QAbstractTableModel):
         decoration[PHOTO] = picture(a.look_id, a.photo_path, a.look_title, THUMB)
         background = [None] * ncols
         foreground = [None] * ncols
+        colour_names: list = [None] * ncols
         for col in (STATUS, QUICK, MODEL):
-            colours = self._colours(a, col)
+            colours = colour_names[col] = self._colours(a, col)
             if colours:
                 background[col], foreground[col] = _brush(colours[0]), _brush(colours[1])
         font = [None] * ncols
         font[NUM] = font[STATUS] = self._bold
         if a.id in self._quick:
             font[QUICK] = self._bold
+        photo = (a.look_id, a.photo_path, a.look_title)
+        content = [
+            (
+                col,
+                display[col],
+                colour_names[col],
+                font[col] is not None,
+                photo if col == PHOTO else None,
+            )
+            for col in range(ncols)
+        ]
         return {
+            _CONTENT: content,
             _DISPLAY: display,
             _EDIT: edit,
             _DECORATION: decoration,
@@ -280,8 +305,12 @@ class LineupTableModel(QAbstractTableModel):
         return plan
 
     def apply_plan(self, plan: MovePlan) -> None:
-        """Show a plan's writes, keeping persistent indexes (selection) on the same looks."""
-        self.layoutAboutToBeChanged.emit()
+        """Show a plan's writes, keeping persistent indexes (selection) on the same looks.
+
+        A reorder changes what rows show, never the table's shape, so it is announced as
+        data changing rather than as a layout change: a layout change makes the view and its
+        headers lay themselves out again and paint twice, which cost a frame per drop.
+        """
         before = self.persistentIndexList()
         ids = [self.data(i, AppearanceIdRole) for i in before]
         self.lineup.apply(plan)
@@ -293,7 +322,8 @@ class LineupTableModel(QAbstractTableModel):
             for i, p in zip(ids, before, strict=True)
         ]
         self.changePersistentIndexList(before, after)
-        self.layoutChanged.emit()
+        self._all_changed()
+        self.reordered.emit()
 
     def moveRows(
         self, source_parent, source_row, count, destination_parent, destination_child

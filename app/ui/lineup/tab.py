@@ -19,6 +19,7 @@ from app.store import lineup_store
 from app.store.lineup_store import Choice, ShowInfo
 from app.ui import show_display
 from app.ui.context import AppContext
+from app.ui.lineup.cells import CachedCellDelegate
 from app.ui.lineup.model import (
     COLUMNS,
     LOOK,
@@ -30,6 +31,7 @@ from app.ui.qt import (
     QAbstractItemView,
     QButtonGroup,
     QComboBox,
+    QEvent,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -37,22 +39,30 @@ from app.ui.qt import (
     QPushButton,
     QSize,
     QStackedWidget,
-    QStyledItemDelegate,
     Qt,
     QTableView,
+    QTimer,
     QVBoxLayout,
     QWidget,
 )
 from app.ui.tasks import run_db
 
 ALL = "__all__"
+SAVE_AFTER_MS = 40
+_RESTYLE = {QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange}
 
 
-class ChoiceDelegate(QStyledItemDelegate):
+class ChoiceDelegate(CachedCellDelegate):
     """A combo box of models or looks for one cell."""
 
-    def __init__(self, choices: Callable[[], list[Choice]], allow_none: bool, parent=None) -> None:
-        super().__init__(parent)
+    def __init__(
+        self,
+        content_key: Callable[[int, int], tuple | None],
+        choices: Callable[[], list[Choice]],
+        allow_none: bool,
+        parent=None,
+    ) -> None:
+        super().__init__(content_key, parent)
         self._choices = choices
         self._allow_none = allow_none
 
@@ -87,8 +97,23 @@ class LineupView(QTableView):
         super().keyPressEvent(event)
 
     def paintEvent(self, event) -> None:
+        ratio = self.viewport().devicePixelRatio()
+        for delegate in self._cached_delegates():
+            delegate.set_ratio(ratio)
         super().paintEvent(event)
         self.last_paint_end = time.perf_counter()
+        self.tab.after_paint()
+
+    def changeEvent(self, event) -> None:
+        # Cell pictures were drawn with the old palette, font or style.
+        if event.type() in _RESTYLE:
+            for delegate in self._cached_delegates():
+                delegate.clear()
+        super().changeEvent(event)
+
+    def _cached_delegates(self) -> list[CachedCellDelegate]:
+        delegates = {self.itemDelegate(), *map(self.itemDelegateForColumn, (LOOK, MODEL))}
+        return [d for d in delegates if isinstance(d, CachedCellDelegate)]
 
 
 class LineupTab(QWidget):
@@ -108,11 +133,15 @@ class LineupTab(QWidget):
         self._models: list[Choice] = []
         self._looks: list[Choice] = []
         self.display: show_display.ShowDisplay | None = None
+        self._unsaved: list[MovePlan] = []
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.timeout.connect(self._flush_saves)
         self.model = LineupTableModel(None, self)
         self.model.moved.connect(self._on_moved)
         self.model.edited.connect(self._on_edited)
         self.model.message.connect(self.say)
-        self.model.layoutChanged.connect(self.apply_filter)
+        self.model.reordered.connect(self.apply_filter)
         self.model.modelReset.connect(self.apply_filter)
         self._build()
         ctx.events.changed.connect(self._on_data_changed)
@@ -202,11 +231,13 @@ class LineupTab(QWidget):
             range(len(COLUMNS)), [70, 130, THUMB + 12, 175, 125, 150, 85, 310, 160], strict=True
         ):
             self.view.setColumnWidth(col, width)
+        key = self.model.content_key
+        self.view.setItemDelegate(CachedCellDelegate(key, self.view))
         self.view.setItemDelegateForColumn(
-            MODEL, ChoiceDelegate(lambda: self._models, True, self.view)
+            MODEL, ChoiceDelegate(key, lambda: self._models, True, self.view)
         )
         self.view.setItemDelegateForColumn(
-            LOOK, ChoiceDelegate(lambda: self._looks, False, self.view)
+            LOOK, ChoiceDelegate(key, lambda: self._looks, False, self.view)
         )
         self.view.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
@@ -236,6 +267,7 @@ class LineupTab(QWidget):
     # --- loading ------------------------------------------------------------------------
 
     def load_shows(self) -> None:
+        self._flush_saves()
         db, event_id = self.ctx.db, self.ctx.event_id
         run_db(lambda: lineup_store.list_shows(db, event_id), self._on_shows, self._load_failed)
 
@@ -285,6 +317,7 @@ class LineupTab(QWidget):
         """Load the show again (keeping selection and scroll); stale results are dropped."""
         if self.show_id is None:
             return
+        self._flush_saves()  # queued before the load on the one DB worker, so it sees them
         gen, db, show_id = self._edit_gen, self.ctx.db, self.show_id
 
         def done(lineup: Lineup) -> None:
@@ -424,8 +457,27 @@ class LineupTab(QWidget):
         self._update_summary()
 
     def _save_plan(self, plan: MovePlan) -> None:
+        # Saved once the board has painted the move: the save is Python on the DB worker, and
+        # sharing the interpreter with the paint would cost the drop its frame. The timer
+        # saves anyway if no paint comes (board hidden); hiding the board saves at once.
+        self._unsaved.append(plan)
+        if not self._save_timer.isActive():
+            self._save_timer.start(SAVE_AFTER_MS)
+
+    def after_paint(self) -> None:
+        if self._unsaved:
+            self._save_timer.start(0)
+
+    def _flush_saves(self) -> None:
+        self._save_timer.stop()
+        plans, self._unsaved = self._unsaved, []
         db = self.ctx.db
-        run_db(lambda: lineup_store.save_move(db, plan), self._saved, self._save_failed)
+        for plan in plans:
+            run_db(lambda p=plan: lineup_store.save_move(db, p), self._saved, self._save_failed)
+
+    def hideEvent(self, event) -> None:
+        self._flush_saves()
+        super().hideEvent(event)
 
     def _saved(self, _result=None) -> None:
         # Other views reload; this board already shows the change (no reload of its own).
