@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = bench_sub.add_parser("scan", help="decode camera-like frames")
     p.add_argument("--frames", type=int, default=180)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--loop-scenes", type=int, default=40, help="guests for the scan-loop latency run (0: skip)")
+    p.add_argument(
+        "--loop-scenes", type=int, default=40, help="guests for the scan-loop latency run (0: skip)"
+    )
     p.add_argument("--json", action="store_true")
     p = bench_sub.add_parser("lookup", help="verdict + durable write; search as you type")
     p.add_argument("--tickets", type=int, default=100_000)
@@ -87,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = bench_sub.add_parser("sync", help="initial and incremental sync against PostgreSQL")
     p.add_argument("--tickets", type=int, default=100_000)
     p.add_argument("--json", action="store_true")
-    p = bench_sub.add_parser("ui", help="launch to ready-to-scan; camera frame to verdict on screen")
+    p = bench_sub.add_parser(
+        "ui", help="launch to ready-to-scan; camera frame to verdict on screen"
+    )
     p.add_argument("--tickets", type=int, default=2000)
     p.add_argument("--scans", type=int, default=20)
     p.add_argument("--runs", type=int, default=3)

@@ -15,7 +15,9 @@ pytest_plugins = ["tests.support.fixtures"]
 
 
 @pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No test reads or writes the real user's settings or data."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("SHOWDESK_CONFIG_DIR", str(home / "config"))

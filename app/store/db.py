@@ -41,7 +41,9 @@ class Database:
         self.engine.dispose()
 
 
-def _set_pragmas(dbapi_connection: sqlite3.Connection, _record, busy_timeout_ms: int = 5000) -> None:
+def _set_pragmas(
+    dbapi_connection: sqlite3.Connection, _record, busy_timeout_ms: int = 5000
+) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")  # first: WAL setup may wait
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -73,7 +75,9 @@ def open_database(
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DatabaseProblem(f"Cannot create the folder for the database {path.parent}: {exc.strerror}.") from exc
+        raise DatabaseProblem(
+            f"Cannot create the folder for the database {path.parent}: {exc.strerror}."
+        ) from exc
     engine = make_engine(path, busy_timeout_ms)
     try:
         with engine.connect() as conn:

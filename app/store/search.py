@@ -283,9 +283,11 @@ def _rebuild_fulltext(conn) -> None:
 
 
 def search_rebuild_needed(session: Session) -> bool:
-    row = session.connection().exec_driver_sql(
-        "SELECT value FROM local_meta WHERE key = ?", (SEARCH_REBUILD_META,)
-    ).first()
+    row = (
+        session.connection()
+        .exec_driver_sql("SELECT value FROM local_meta WHERE key = ?", (SEARCH_REBUILD_META,))
+        .first()
+    )
     return row is not None and row[0] == "1"
 
 

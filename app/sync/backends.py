@@ -154,8 +154,14 @@ class PostgresBackend:
 
     name = "postgres"
 
-    def __init__(self, dsn: str, role: str = "authenticated", claims: dict | None = None,
-                 *, timeout: float = PUSH_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        role: str = "authenticated",
+        claims: dict | None = None,
+        *,
+        timeout: float = PUSH_TIMEOUT_SECONDS,
+    ) -> None:
         self.dsn = dsn
         self.role = role
         self.claims = dict(claims or {})
@@ -173,7 +179,10 @@ class PostgresBackend:
                 connect_timeout=CONNECT_TIMEOUT_SECONDS,
                 options=f"-c statement_timeout={int(self.timeout * 1000)}",
                 # TCP keepalives: a cut cable is noticed instead of hanging forever.
-                keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=2,
+                keepalives=1,
+                keepalives_idle=5,
+                keepalives_interval=2,
+                keepalives_count=2,
             )
         return self._conn
 
@@ -186,8 +195,10 @@ class PostgresBackend:
                 conn = self._connect()
                 with conn.transaction(), conn.cursor() as cur:
                     cur.execute(pgsql.SQL("SET LOCAL ROLE {}").format(pgsql.Identifier(self.role)))
-                    cur.execute("select set_config('request.jwt.claims', %s, true)",
-                                (json.dumps(self.claims),))
+                    cur.execute(
+                        "select set_config('request.jwt.claims', %s, true)",
+                        (json.dumps(self.claims),),
+                    )
                     cur.execute(sql, params)
                     row = cur.fetchone()
                 if whole_row:
@@ -198,8 +209,9 @@ class PostgresBackend:
                 code = getattr(exc, "sqlstate", None)
                 if isinstance(exc, psycopg.OperationalError) and code is None:
                     raise SyncError("Cannot reach the sync server.", transient=True) from exc
-                raise SyncError(_pg_message(exc), transient=classify(code, str(exc)),
-                                code=code) from exc
+                raise SyncError(
+                    _pg_message(exc), transient=classify(code, str(exc)), code=code
+                ) from exc
             except OSError as exc:
                 self._drop_if_broken()
                 raise SyncError("Cannot reach the sync server.", transient=True) from exc
@@ -213,8 +225,11 @@ class PostgresBackend:
                 pass
 
     def pull(self, event_id: str, cursor: str, limit: int) -> PullPage:
-        data, server_time = self._call("select sync_pull(%s::uuid, %s, %s), now()",
-                                       (event_id, cursor or "", limit), whole_row=True)
+        data, server_time = self._call(
+            "select sync_pull(%s::uuid, %s, %s), now()",
+            (event_id, cursor or "", limit),
+            whole_row=True,
+        )
         page = _pull_page(data)
         page.server_time = page.server_time or server_time.astimezone(UTC)
         return page
@@ -268,8 +283,15 @@ class SupabaseBackend:
 
     name = "supabase"
 
-    def __init__(self, url: str, anon_key: str, email: str | None, password: str | None,
-                 *, timeout: float = PUSH_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        url: str,
+        anon_key: str,
+        email: str | None,
+        password: str | None,
+        *,
+        timeout: float = PUSH_TIMEOUT_SECONDS,
+    ) -> None:
         self.url = url.rstrip("/")
         self.anon_key = anon_key
         self.email = email
@@ -285,8 +307,9 @@ class SupabaseBackend:
             from supabase import ClientOptions, create_client
 
             options = ClientOptions(
-                httpx_client=httpx.Client(timeout=httpx.Timeout(self.timeout,
-                                                                connect=CONNECT_TIMEOUT_SECONDS)),
+                httpx_client=httpx.Client(
+                    timeout=httpx.Timeout(self.timeout, connect=CONNECT_TIMEOUT_SECONDS)
+                ),
                 postgrest_client_retry=False,  # we retry ourselves, with backoff
                 auto_refresh_token=False,
                 persist_session=False,
@@ -294,8 +317,9 @@ class SupabaseBackend:
             try:
                 self._client = create_client(self.url, self.anon_key, options=options)
             except Exception as exc:  # noqa: BLE001 - bad URL or key: a settings problem
-                raise SyncError(f"The Supabase settings are not usable: {exc}",
-                                transient=False) from exc
+                raise SyncError(
+                    f"The Supabase settings are not usable: {exc}", transient=False
+                ) from exc
         return self._client
 
     def _sign_in(self) -> None:
@@ -304,7 +328,8 @@ class SupabaseBackend:
             return  # anon key only (reads nothing private, but lets probe work)
         try:
             response = client.auth.sign_in_with_password(
-                {"email": self.email, "password": self.password})
+                {"email": self.email, "password": self.password}
+            )
         except Exception as exc:  # noqa: BLE001
             raise _auth_error(exc) from exc
         self._remember(response.session)
@@ -349,12 +374,16 @@ class SupabaseBackend:
         raise AssertionError("unreachable")
 
     def pull(self, event_id: str, cursor: str, limit: int) -> PullPage:
-        return _pull_page(self._rpc("sync_pull", {"p_event_id": event_id,
-                                                  "p_cursor": cursor or "", "p_limit": limit}))
+        return _pull_page(
+            self._rpc(
+                "sync_pull", {"p_event_id": event_id, "p_cursor": cursor or "", "p_limit": limit}
+            )
+        )
 
     def push(self, device_id: str, mutations: list[dict[str, Any]]) -> list[PushResult]:
-        return _push_results(self._rpc("sync_push", {"p_device_id": device_id,
-                                                     "p_mutations": mutations}))
+        return _push_results(
+            self._rpc("sync_push", {"p_device_id": device_id, "p_mutations": mutations})
+        )
 
     def register_device(self, name: str, gate: str) -> str:
         data = self._rpc("register_device", {"p_name": name, "p_gate": gate})
@@ -367,8 +396,11 @@ class SupabaseBackend:
         import httpx
 
         try:
-            response = httpx.get(f"{self.url}/rest/v1/", headers={"apikey": self.anon_key},
-                                 timeout=CONNECT_TIMEOUT_SECONDS)
+            response = httpx.get(
+                f"{self.url}/rest/v1/",
+                headers={"apikey": self.anon_key},
+                timeout=CONNECT_TIMEOUT_SECONDS,
+            )
         except httpx.HTTPError as exc:
             return ProbeResult(False, error=f"Cannot reach the sync server ({type(exc).__name__}).")
         server_time = None
@@ -398,11 +430,17 @@ def _http_error(exc: Exception) -> SyncError:
         text = exc.message or ""
         if code is None and "jwt expired" in text.lower():
             code = "PGRST303"
-        return SyncError(f"The server refused the request: {text}".strip(),
-                         transient=classify(code, text), code=code)
+        return SyncError(
+            f"The server refused the request: {text}".strip(),
+            transient=classify(code, text),
+            code=code,
+        )
     if isinstance(exc, (ValueError, json.JSONDecodeError)):
-        return SyncError("The sync server sent an answer Showdesk does not understand.",
-                         transient=True, code="bad-response")
+        return SyncError(
+            "The sync server sent an answer Showdesk does not understand.",
+            transient=True,
+            code="bad-response",
+        )
     return SyncError(f"Sync failed: {exc}", transient=True)
 
 
@@ -410,9 +448,16 @@ def _auth_error(exc: Exception) -> SyncError:
     import httpx
 
     status = getattr(exc, "status", None)
-    if isinstance(exc, (httpx.TransportError, OSError)) or type(exc).__name__ == "AuthRetryableError":
+    if (
+        isinstance(exc, (httpx.TransportError, OSError))
+        or type(exc).__name__ == "AuthRetryableError"
+    ):
         return SyncError("Cannot reach the sync server to sign in.", transient=True, code="network")
     if status in (400, 401, 403, 422):
-        return SyncError("The sync server refused this kiosk's sign-in. Check the e-mail and "
-                         "password in the settings.", transient=True, code=str(status))
+        return SyncError(
+            "The sync server refused this kiosk's sign-in. Check the e-mail and "
+            "password in the settings.",
+            transient=True,
+            code=str(status),
+        )
     return SyncError(f"Sign-in to the sync server failed: {exc}", transient=True)

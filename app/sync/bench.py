@@ -30,8 +30,7 @@ from app.sync.backends import PostgresBackend
 from app.sync.engine import SyncEngine
 from app.sync.localpg import SUPABASE_MIGRATIONS, apply_sql_dir, temporary_postgres
 
-TARGETS = {"initial_rows_per_s": 10_000, "incremental_s": 1.0, "push_10k_s": 10.0,
-           "a_to_b_s": 5.0}
+TARGETS = {"initial_rows_per_s": 10_000, "incremental_s": 1.0, "push_10k_s": 10.0, "a_to_b_s": 5.0}
 
 
 def seed_server(dsn: str, tickets: int) -> dict[str, str]:
@@ -40,25 +39,37 @@ def seed_server(dsn: str, tickets: int) -> dict[str, str]:
     import psycopg
 
     with psycopg.connect(dsn, autocommit=True) as conn:
-        org = conn.execute("insert into organizations (name, slug) values ('Bench House', "
-                           "'bench') returning id").fetchone()[0]
-        venue = conn.execute("insert into venues (organization_id, name, timezone) values "
-                             "(%s, 'Bench Hall', 'Europe/Paris') returning id", (org,)).fetchone()[0]
+        org = conn.execute(
+            "insert into organizations (name, slug) values ('Bench House', 'bench') returning id"
+        ).fetchone()[0]
+        venue = conn.execute(
+            "insert into venues (organization_id, name, timezone) values "
+            "(%s, 'Bench Hall', 'Europe/Paris') returning id",
+            (org,),
+        ).fetchone()[0]
         event = conn.execute(
             "insert into events (organization_id, venue_id, name, slug, timezone, starts_at, "
             "ends_at) values (%s, %s, 'Bench Show', 'bench-show', 'Europe/Paris', "
             "now() - interval '1 hour', now() + interval '6 hours') returning id",
-            (org, venue)).fetchone()[0]
-        ttype = conn.execute("insert into ticket_types (event_id, name, tier, price) values "
-                             "(%s, 'General', 'general', 25) returning id", (event,)).fetchone()[0]
+            (org, venue),
+        ).fetchone()[0]
+        ttype = conn.execute(
+            "insert into ticket_types (event_id, name, tier, price) values "
+            "(%s, 'General', 'general', 25) returning id",
+            (event,),
+        ).fetchone()[0]
         conn.execute(
             "insert into orders (event_id, order_number, buyer_name, buyer_email, total) "
             "select %s, 'B' || lpad(g::text, 7, '0'), 'Buyer ' || g, 'buyer' || g || "
-            "'@example.com', 250 from generate_series(1, %s) g", (event, max(1, tickets // 10)))
+            "'@example.com', 250 from generate_series(1, %s) g",
+            (event, max(1, tickets // 10)),
+        )
         conn.execute(
             "insert into attendees (event_id, first_name, last_name, email, company) "
             "select %s, 'Guest', 'Number ' || g, 'guest' || g || '@example.com', 'Atelier ' || "
-            "(g %% 97) from generate_series(1, %s) g", (event, tickets))
+            "(g %% 97) from generate_series(1, %s) g",
+            (event, tickets),
+        )
         conn.execute(
             """
             with a as (select id, row_number() over (order by id) n from attendees
@@ -69,21 +80,36 @@ def seed_server(dsn: str, tickets: int) -> dict[str, str]:
                                  ticket_number, qr_code_data)
             select %(e)s, %(t)s, a.id, o.id, 'T' || lpad(a.n::text, 7, '0'), 'BENCH-' || a.n
               from a join o on o.n = (a.n - 1) / 10 + 1
-            """, {"e": event, "t": ttype})
+            """,
+            {"e": event, "t": ttype},
+        )
         conn.execute("analyze")
-        devices = [conn.execute("insert into devices (organization_id, name, gate) values "
-                                "(%s, %s, %s) returning id", (org, name, gate)).fetchone()[0]
-                   for name, gate in (("Kiosk A", "North"), ("Kiosk B", "South"))]
-    return {"org": str(org), "event": str(event), "device_a": str(devices[0]),
-            "device_b": str(devices[1])}
+        devices = [
+            conn.execute(
+                "insert into devices (organization_id, name, gate) values "
+                "(%s, %s, %s) returning id",
+                (org, name, gate),
+            ).fetchone()[0]
+            for name, gate in (("Kiosk A", "North"), ("Kiosk B", "South"))
+        ]
+    return {
+        "org": str(org),
+        "event": str(event),
+        "device_a": str(devices[0]),
+        "device_b": str(devices[1]),
+    }
 
 
 def claims_for(org: str, device: str) -> dict[str, Any]:
     now = int(time.time())
-    return {"sub": device, "role": "authenticated", "aud": "authenticated", "iat": now,
-            "exp": now + 86400,
-            "app_metadata": {"organization_id": org, "staff_role": "organizer",
-                             "device_id": device}}
+    return {
+        "sub": device,
+        "role": "authenticated",
+        "aud": "authenticated",
+        "iat": now,
+        "exp": now + 86400,
+        "app_metadata": {"organization_id": org, "staff_role": "organizer", "device_id": device},
+    }
 
 
 def replica(folder: Path, name: str, event_id: str, device: str):
@@ -96,8 +122,9 @@ def replica(folder: Path, name: str, event_id: str, device: str):
 
 def count_rows(db) -> int:
     with db.session() as session:
-        return sum(session.scalar(select(func.count()).select_from(m)) or 0
-                   for m in REPLICATED_TABLES)
+        return sum(
+            session.scalar(select(func.count()).select_from(m)) or 0 for m in REPLICATED_TABLES
+        )
 
 
 def naive_initial(dsn: str, claims: dict, db, page: int = 1000) -> int:
@@ -114,12 +141,16 @@ def naive_initial(dsn: str, claims: dict, db, page: int = 1000) -> int:
             while True:
                 with conn.transaction():
                     conn.execute("set local role authenticated")
-                    conn.execute("select set_config('request.jwt.claims', %s, true)",
-                                 (json.dumps(claims),))
+                    conn.execute(
+                        "select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),)
+                    )
                     # PostgREST returns JSON: make the rows JSON the same way.
-                    result = conn.execute(sql.SQL(
-                        "select to_jsonb(t) as r from {} t order by id offset %s limit %s"
-                    ).format(sql.Identifier(table)), (offset, page)).fetchall()
+                    result = conn.execute(
+                        sql.SQL(
+                            "select to_jsonb(t) as r from {} t order by id offset %s limit %s"
+                        ).format(sql.Identifier(table)),
+                        (offset, page),
+                    ).fetchall()
                 if not result:
                     break
                 with db.session() as session:
@@ -142,10 +173,19 @@ def queue_scans(db, event_id: str, device: str, n: int) -> list[str]:
     with db.session() as session:
         tickets = session.execute(select(MODEL_BY_TABLE["tickets"].id).limit(n)).scalars().all()
         for i in range(n):
-            row = Checkin(id=new_id(), event_id=event_id, ticket_id=tickets[i % len(tickets)],
-                          device_id=device, gate="North", direction="in", method="qr",
-                          scanned_at=utcnow(), verdict="admitted", offline=True,
-                          raw_code=f"BENCH-{i}")
+            row = Checkin(
+                id=new_id(),
+                event_id=event_id,
+                ticket_id=tickets[i % len(tickets)],
+                device_id=device,
+                gate="North",
+                direction="in",
+                method="qr",
+                scanned_at=utcnow(),
+                verdict="admitted",
+                offline=True,
+                raw_code=f"BENCH-{i}",
+            )
             session.add(row)
             record(session, row, "insert")
             ids.append(row.id)
@@ -159,9 +199,12 @@ def a_to_b(dsn: str, ids: dict[str, str], db_a, db_b) -> float:
 
     runners = []
     for db, device in ((db_a, ids["device_a"]), (db_b, ids["device_b"])):
-        engine = SyncEngine(db, PostgresBackend(dsn, "authenticated",
-                                                claims_for(ids["org"], device)),
-                            ids["event"], device)
+        engine = SyncEngine(
+            db,
+            PostgresBackend(dsn, "authenticated", claims_for(ids["org"], device)),
+            ids["event"],
+            device,
+        )
         runner = SyncRunner(engine)  # default settings: pull every 5 s, push debounce 0.3 s
         runner.start()
         runners.append(runner)
@@ -169,8 +212,11 @@ def a_to_b(dsn: str, ids: dict[str, str], db_a, db_b) -> float:
         time.sleep(1.0)  # both settled
         with db_a.session() as session:
             scanned = select(Checkin.ticket_id).where(Checkin.ticket_id.is_not(None))
-            code = session.scalar(select(MODEL_BY_TABLE["tickets"].qr_code_data)
-                                  .where(MODEL_BY_TABLE["tickets"].id.not_in(scanned)).limit(1))
+            code = session.scalar(
+                select(MODEL_BY_TABLE["tickets"].qr_code_data)
+                .where(MODEL_BY_TABLE["tickets"].id.not_in(scanned))
+                .limit(1)
+            )
         door_a = CheckinService(db_a, ids["event"], ids["device_a"], gate="North")
         door_b = CheckinService(db_b, ids["event"], ids["device_b"], gate="South")
         started = time.monotonic()
@@ -208,37 +254,48 @@ def run_bench(tickets: int, say=print) -> dict[str, Any]:
         apply_sql_dir(dsn, SUPABASE_MIGRATIONS)
         t = time.perf_counter()
         ids = seed_server(dsn, tickets)
-        say(f"seeded {tickets:,} tickets and attendees server-side in "
-            f"{time.perf_counter() - t:.1f} s")
+        say(
+            f"seeded {tickets:,} tickets and attendees server-side in "
+            f"{time.perf_counter() - t:.1f} s"
+        )
         claims_a = claims_for(ids["org"], ids["device_a"])
 
         # 1. initial sync, ours vs naive
         db_a = replica(folder, "a", ids["event"], ids["device_a"])
-        engine_a = SyncEngine(db_a, PostgresBackend(dsn, "authenticated", claims_a),
-                              ids["event"], ids["device_a"])
+        engine_a = SyncEngine(
+            db_a, PostgresBackend(dsn, "authenticated", claims_a), ids["event"], ids["device_a"]
+        )
         t = time.perf_counter()
         engine_a.sync_once()
         ours = time.perf_counter() - t
         rows = count_rows(db_a)
-        results.update(initial_rows=rows, initial_s=round(ours, 2),
-                       initial_rows_per_s=round(rows / ours))
+        results.update(
+            initial_rows=rows, initial_s=round(ours, 2), initial_rows_per_s=round(rows / ours)
+        )
         say(f"initial sync: {rows:,} rows in {ours:.2f} s = {rows / ours:,.0f} rows/s")
 
         db_naive = replica(folder, "naive", ids["event"], ids["device_a"])
         t = time.perf_counter()
         naive_rows = naive_initial(dsn, claims_a, db_naive)
         naive = time.perf_counter() - t
-        results.update(naive_rows=naive_rows, naive_s=round(naive, 2),
-                       naive_rows_per_s=round(naive_rows / naive))
-        say(f"naive offset/limit client: {naive_rows:,} rows in {naive:.2f} s = "
-            f"{naive_rows / naive:,.0f} rows/s ({naive / ours:.1f}x slower)")
+        results.update(
+            naive_rows=naive_rows,
+            naive_s=round(naive, 2),
+            naive_rows_per_s=round(naive_rows / naive),
+        )
+        say(
+            f"naive offset/limit client: {naive_rows:,} rows in {naive:.2f} s = "
+            f"{naive_rows / naive:,.0f} rows/s ({naive / ours:.1f}x slower)"
+        )
         db_naive.close()
 
         # 2. incremental: 1,000 rows changed on the server
         with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("update attendees set notes = 'changed ' || now() where id in "
-                         "(select id from attendees where event_id = %s order by id limit 1000)",
-                         (ids["event"],))
+            conn.execute(
+                "update attendees set notes = 'changed ' || now() where id in "
+                "(select id from attendees where event_id = %s order by id limit 1000)",
+                (ids["event"],),
+            )
         t = time.perf_counter()
         report = engine_a.pull()
         incremental = time.perf_counter() - t
@@ -250,8 +307,9 @@ def run_bench(tickets: int, say=print) -> dict[str, Any]:
         shutil.copy(folder / "a.sqlite", folder / "b.sqlite")
         db_a = replica(folder, "a", ids["event"], ids["device_a"])
         db_b = replica(folder, "b", ids["event"], ids["device_b"])
-        engine_a = SyncEngine(db_a, PostgresBackend(dsn, "authenticated", claims_a),
-                              ids["event"], ids["device_a"])
+        engine_a = SyncEngine(
+            db_a, PostgresBackend(dsn, "authenticated", claims_a), ids["event"], ids["device_a"]
+        )
 
         # 3. push 10,000 queued scans, exactly once
         scans = 10_000
@@ -260,26 +318,39 @@ def run_bench(tickets: int, say=print) -> dict[str, Any]:
         pushed = engine_a.push()
         push_s = time.perf_counter() - t
         with psycopg.connect(dsn) as conn:
-            on_server = conn.execute("select count(*) from checkins where id = any(%s::uuid[])",
-                                     (queued,)).fetchone()[0]
+            on_server = conn.execute(
+                "select count(*) from checkins where id = any(%s::uuid[])", (queued,)
+            ).fetchone()[0]
         again = engine_a.push()  # nothing left: the queue is empty
         with db_a.session() as session:
             left = session.scalar(select(func.count()).select_from(OutboxEntry))
         exact = on_server == scans and left == 0 and pushed.applied == scans and not again.batches
-        results.update(push_scans=scans, push_s=round(push_s, 2), push_on_server=on_server,
-                       push_left_in_queue=left, push_exactly_once=exact)
-        say(f"push of {scans:,} queued scans: {push_s:.2f} s; on server {on_server:,}, left in "
-            f"queue {left}, exactly once: {'yes' if exact else 'NO'}")
+        results.update(
+            push_scans=scans,
+            push_s=round(push_s, 2),
+            push_on_server=on_server,
+            push_left_in_queue=left,
+            push_exactly_once=exact,
+        )
+        say(
+            f"push of {scans:,} queued scans: {push_s:.2f} s; on server {on_server:,}, left in "
+            f"queue {left}, exactly once: {'yes' if exact else 'NO'}"
+        )
         engine_a.pull()
-        SyncEngine(db_b, PostgresBackend(dsn, "authenticated",
-                                         claims_for(ids["org"], ids["device_b"])),
-                   ids["event"], ids["device_b"]).pull()
+        SyncEngine(
+            db_b,
+            PostgresBackend(dsn, "authenticated", claims_for(ids["org"], ids["device_b"])),
+            ids["event"],
+            ids["device_b"],
+        ).pull()
 
         # 4. A -> B with two background runners
         elapsed = a_to_b(dsn, ids, db_a, db_b)
         results["a_to_b_s"] = round(elapsed, 2)
-        say(f"scan at kiosk A -> 'already admitted' at kiosk B: {elapsed:.2f} s "
-            "(default settings: pull every 5 s, push 0.3 s after a scan)")
+        say(
+            f"scan at kiosk A -> 'already admitted' at kiosk B: {elapsed:.2f} s "
+            "(default settings: pull every 5 s, push 0.3 s after a scan)"
+        )
         db_a.close()
         db_b.close()
     finally:
@@ -311,6 +382,3 @@ def cli_bench_sync(args: argparse.Namespace) -> int:
         met = results["met"]
         print("targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in met.items()))
     return 0 if results.get("push_exactly_once") else 1
-
-
-

@@ -55,14 +55,19 @@ def cli_sync(args: argparse.Namespace) -> int:
         say({"error": str(exc)}, f"showdesk: {exc}")
         return 2
     if backend is None:
-        say({"error": "no backend"},
+        say(
+            {"error": "no backend"},
             "This device works offline only: no sync server is set up. Set backend = "
-            "\"supabase\" (with supabase_url, supabase_key, supabase_email, supabase_password) "
-            "or run 'showdesk provision CODE'.")
+            '"supabase" (with supabase_url, supabase_key, supabase_email, supabase_password) '
+            "or run 'showdesk provision CODE'.",
+        )
         return 2
     if not event_id:
-        say({"error": "no event"}, "No event is chosen for this device: set event_id in the "
-            "settings (or SHOWDESK_EVENT_ID).")
+        say(
+            {"error": "no event"},
+            "No event is chosen for this device: set event_id in the "
+            "settings (or SHOWDESK_EVENT_ID).",
+        )
         return 2
     engine = SyncEngine(db, backend, event_id, dev)
     runner = SyncRunner(engine, config.pull_interval_seconds, config.push_debounce_seconds)
@@ -71,9 +76,13 @@ def cli_sync(args: argparse.Namespace) -> int:
         status = engine.status()
         payload = status_dict(status)
         if report is not None:
-            payload.update(pushed=report.push.applied + report.push.duplicate,
-                           conflicts_now=report.push.conflict, rejected=report.push.rejected,
-                           pulled=report.pull.upserted, deleted=report.pull.deleted)
+            payload.update(
+                pushed=report.push.applied + report.push.duplicate,
+                conflicts_now=report.push.conflict,
+                rejected=report.push.rejected,
+                pulled=report.pull.upserted,
+                deleted=report.pull.deleted,
+            )
         say(payload, status.summary())
         backend.close()
         return 0 if status.online else 1

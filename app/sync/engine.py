@@ -114,7 +114,8 @@ class SyncEngine:
         self.pull_limit = pull_limit
         # An initial sync (or full resync) moves everything: bigger pages, fewer round trips.
         self.initial_pull_limit = initial_pull_limit or (
-            max(pull_limit, INITIAL_PULL_LIMIT) if pull_limit >= PULL_LIMIT else pull_limit)
+            max(pull_limit, INITIAL_PULL_LIMIT) if pull_limit >= PULL_LIMIT else pull_limit
+        )
         self.online: bool | None = None
         self.last_error: str | None = None
         self.clock_skew_seconds: float | None = None
@@ -131,8 +132,9 @@ class SyncEngine:
                 if time.monotonic() - self._last_probe > PROBE_EVERY_SECONDS:
                     self._last_probe = time.monotonic()
                     if not self.probe():
-                        raise SyncError(self.last_error or "Cannot reach the sync server.",
-                                        transient=True)
+                        raise SyncError(
+                            self.last_error or "Cannot reach the sync server.", transient=True
+                        )
                 pushed = self.push()
                 pulled = self.pull()
             except SyncError as exc:
@@ -168,8 +170,10 @@ class SyncEngine:
         first's new version, so its base version is rebased rather than seen as a conflict)."""
         with self.db.session() as session:
             entries = session.scalars(
-                select(OutboxEntry).where(OutboxEntry.state == "pending")
-                .order_by(OutboxEntry.seq).limit(self.push_batch)
+                select(OutboxEntry)
+                .where(OutboxEntry.state == "pending")
+                .order_by(OutboxEntry.seq)
+                .limit(self.push_batch)
             ).all()
         batch: list[OutboxEntry] = []
         rows: set[tuple[str, str]] = set()
@@ -211,8 +215,9 @@ class SyncEngine:
                 .values(attempts=OutboxEntry.attempts + 1, last_error=error)
             )
 
-    def _acknowledge(self, batch: list[OutboxEntry], results: list[PushResult],
-                     report: PushReport) -> None:
+    def _acknowledge(
+        self, batch: list[OutboxEntry], results: list[PushResult], report: PushReport
+    ) -> None:
         """Apply the server's answers to the queue in one local transaction."""
         by_id = {r.mutation_id: r for r in results}
         settled: list[tuple[OutboxEntry, int | None]] = []
@@ -222,10 +227,13 @@ class SyncEngine:
             for entry in batch:
                 result = by_id.get(entry.mutation_id)
                 if result is None:  # the server skipped it: stays pending, tried again
-                    conn.execute(update(OutboxEntry.__table__)
-                                 .where(OutboxEntry.__table__.c.seq == entry.seq)
-                                 .values(attempts=entry.attempts + 1,
-                                         last_error="No answer from the server yet."))
+                    conn.execute(
+                        update(OutboxEntry.__table__)
+                        .where(OutboxEntry.__table__.c.seq == entry.seq)
+                        .values(
+                            attempts=entry.attempts + 1, last_error="No answer from the server yet."
+                        )
+                    )
                 elif result.status == "duplicate" and result.original_status == "conflict":
                     report.duplicate += 1  # a replay of a conflict: record it as one
                     self._record_conflict(session, entry, result)
@@ -237,17 +245,26 @@ class SyncEngine:
                     self._record_conflict(session, entry, result)
                 else:
                     report.rejected += 1
-                    conn.execute(update(OutboxEntry.__table__)
-                                 .where(OutboxEntry.__table__.c.seq == entry.seq).values(
-                        state="dead", attempts=entry.attempts + 1,
-                        last_error=result.reason or "Refused by the server.",
-                        result=_result_dict(result)))
+                    conn.execute(
+                        update(OutboxEntry.__table__)
+                        .where(OutboxEntry.__table__.c.seq == entry.seq)
+                        .values(
+                            state="dead",
+                            attempts=entry.attempts + 1,
+                            last_error=result.reason or "Refused by the server.",
+                            result=_result_dict(result),
+                        )
+                    )
                     refused.append(entry)
             self._settle(session, settled)
             self._restore_skipped(session, refused, settled)
 
-    def _restore_skipped(self, session: Session, refused: list[OutboxEntry],
-                         settled: list[tuple[OutboxEntry, int | None]]) -> None:
+    def _restore_skipped(
+        self,
+        session: Session,
+        refused: list[OutboxEntry],
+        settled: list[tuple[OutboxEntry, int | None]],
+    ) -> None:
         """A pull skipped server changes of rows that had queued edits. Once those edits are
         settled the server sends newer state anyway; if they were refused, nothing newer will
         come, so the change the pull skipped is applied now."""
@@ -263,8 +280,7 @@ class SyncEngine:
                 continue
             model = MODEL_BY_TABLE[entry.table_name]
             if change.get("deleted") or change.get("row") is None:
-                session.execute(delete(model.__table__)
-                                .where(model.__table__.c.id == entry.row_id))
+                session.execute(delete(model.__table__).where(model.__table__.c.id == entry.row_id))
             else:
                 _upsert_rows(session, model, [(change["row"], change.get("version"))])
             del skipped[f"{entry.table_name}:{entry.row_id}"]
@@ -279,35 +295,63 @@ class SyncEngine:
         outbox = OutboxEntry.__table__
         seqs = [entry.seq for entry, _ in settled]
         for start in range(0, len(seqs), 500):
-            conn.execute(delete(outbox).where(outbox.c.seq.in_(seqs[start:start + 500])))
-        later = {tuple(row) for row in conn.execute(
-            select(outbox.c.table_name, outbox.c.row_id).where(outbox.c.state == "pending"))}
+            conn.execute(delete(outbox).where(outbox.c.seq.in_(seqs[start : start + 500])))
+        later = {
+            tuple(row)
+            for row in conn.execute(
+                select(outbox.c.table_name, outbox.c.row_id).where(outbox.c.state == "pending")
+            )
+        }
         by_table: dict[str, list[dict[str, Any]]] = {}
         for entry, version in settled:
             if version is None:
                 continue
             if (entry.table_name, entry.row_id) in later:
-                conn.execute(update(outbox).where(
-                    outbox.c.table_name == entry.table_name, outbox.c.row_id == entry.row_id,
-                    outbox.c.state == "pending", outbox.c.seq > entry.seq,
-                ).values(base_version=version))
+                conn.execute(
+                    update(outbox)
+                    .where(
+                        outbox.c.table_name == entry.table_name,
+                        outbox.c.row_id == entry.row_id,
+                        outbox.c.state == "pending",
+                        outbox.c.seq > entry.seq,
+                    )
+                    .values(base_version=version)
+                )
             if entry.op != "delete" and entry.table_name in MODEL_BY_TABLE:
                 by_table.setdefault(entry.table_name, []).append(
-                    {"rid": entry.row_id, "ver": version})
+                    {"rid": entry.row_id, "ver": version}
+                )
         for table_name, params in by_table.items():
             table = MODEL_BY_TABLE[table_name].__table__
-            conn.execute(update(table).where(table.c.id == bindparam("rid"))
-                         .values(server_version=bindparam("ver")), params)
+            conn.execute(
+                update(table)
+                .where(table.c.id == bindparam("rid"))
+                .values(server_version=bindparam("ver")),
+                params,
+            )
 
     def _record_conflict(self, session: Session, entry: OutboxEntry, result: PushResult) -> None:
-        session.add(SyncConflict(
-            table_name=entry.table_name, row_id=entry.row_id, mutation_id=entry.mutation_id,
-            local_payload=entry.payload, server_payload=result.server_row,
-            detected_at=self.clock()))
+        session.add(
+            SyncConflict(
+                table_name=entry.table_name,
+                row_id=entry.row_id,
+                mutation_id=entry.mutation_id,
+                local_payload=entry.payload,
+                server_payload=result.server_row,
+                detected_at=self.clock(),
+            )
+        )
         session.execute(delete(OutboxEntry).where(OutboxEntry.seq == entry.seq))
-        still_pending = session.scalar(select(func.count()).where(
-            OutboxEntry.table_name == entry.table_name, OutboxEntry.row_id == entry.row_id,
-            OutboxEntry.state == "pending")) or 0
+        still_pending = (
+            session.scalar(
+                select(func.count()).where(
+                    OutboxEntry.table_name == entry.table_name,
+                    OutboxEntry.row_id == entry.row_id,
+                    OutboxEntry.state == "pending",
+                )
+            )
+            or 0
+        )
         model = MODEL_BY_TABLE.get(entry.table_name)
         if model is None or still_pending:
             return
@@ -354,8 +398,9 @@ class SyncEngine:
                     if page.reset:
                         report.resets += 1
                         if report.resets > 3:
-                            raise SyncError("The server keeps asking for a full resync.",
-                                            transient=True)
+                            raise SyncError(
+                                "The server keeps asking for a full resync.", transient=True
+                            )
                         self._begin_resync()
                         continue
                     if page.has_more and page.cursor:
@@ -429,13 +474,21 @@ class SyncEngine:
                     upserts.setdefault(table, []).append((change["row"], change.get("version")))
             last = not page.has_more
             with contextlib.ExitStack() as stack:
-                paused = (stack.enter_context(search_triggers_paused(
-                    session, rebuild=False, keep_fulltext=True))
-                          if bulk else None)
+                paused = (
+                    stack.enter_context(
+                        search_triggers_paused(session, rebuild=False, keep_fulltext=True)
+                    )
+                    if bulk
+                    else None
+                )
                 self._write_page(session, upserts, deletes, report)
                 if paused is not None:
-                    paused.refresh(*([row["id"] for row, _ in upserts.get(table, ())]
-                                     for table in ("tickets", "attendees", "orders")))
+                    paused.refresh(
+                        *(
+                            [row["id"] for row, _ in upserts.get(table, ())]
+                            for table in ("tickets", "attendees", "orders")
+                        )
+                    )
                 if self._resync_seen is not None and last:
                     report.deleted += self._sweep_unseen(session, pending)
                     set_meta(session, META_RESYNC, "0")
@@ -458,8 +511,12 @@ class SyncEngine:
                 session.close()
 
     @staticmethod
-    def _write_page(session: Session, upserts: dict[str, list[tuple[dict, int | None]]],
-                    deletes: dict[str, list[str]], report: PullReport) -> None:
+    def _write_page(
+        session: Session,
+        upserts: dict[str, list[tuple[dict, int | None]]],
+        deletes: dict[str, list[str]],
+        report: PullReport,
+    ) -> None:
         for model in REPLICATED_TABLES:
             table = model.__tablename__
             if table in upserts:
@@ -484,7 +541,7 @@ class SyncEngine:
             existing = set(session.scalars(select(t.c.id)))
             gone = list(existing - keep)
             for start in range(0, len(gone), 500):
-                session.execute(delete(t).where(t.c.id.in_(gone[start:start + 500])))
+                session.execute(delete(t).where(t.c.id.in_(gone[start : start + 500])))
             removed += len(gone)
         return removed
 
@@ -512,13 +569,20 @@ class SyncEngine:
     def status(self) -> SyncStatus:
         with self.db.session() as session:
             pending = session.scalar(select(func.count()).where(OutboxEntry.state == "pending"))
-            pending_checkins = session.scalar(select(func.count()).where(
-                OutboxEntry.state == "pending", OutboxEntry.table_name == "checkins"))
+            pending_checkins = session.scalar(
+                select(func.count()).where(
+                    OutboxEntry.state == "pending", OutboxEntry.table_name == "checkins"
+                )
+            )
             dead = session.scalar(select(func.count()).where(OutboxEntry.state == "dead"))
-            oldest = session.scalar(select(func.min(OutboxEntry.created_at))
-                                    .where(OutboxEntry.state == "pending"))
-            conflicts = session.scalar(select(func.count()).select_from(SyncConflict)
-                                       .where(SyncConflict.dismissed_at.is_(None)))
+            oldest = session.scalar(
+                select(func.min(OutboxEntry.created_at)).where(OutboxEntry.state == "pending")
+            )
+            conflicts = session.scalar(
+                select(func.count())
+                .select_from(SyncConflict)
+                .where(SyncConflict.dismissed_at.is_(None))
+            )
             last_pull = get_meta(session, META_LAST_PULL)
             last_push = get_meta(session, META_LAST_PUSH)
         return SyncStatus(
@@ -552,8 +616,12 @@ def _mutation(entry: OutboxEntry) -> dict[str, Any]:
 
 
 def _result_dict(result: PushResult) -> dict[str, Any]:
-    return {"status": result.status, "version": result.version, "reason": result.reason,
-            "server_row": result.server_row}
+    return {
+        "status": result.status,
+        "version": result.version,
+        "reason": result.reason,
+        "server_row": result.server_row,
+    }
 
 
 META_SKIPPED = "sync.skipped"
@@ -570,9 +638,12 @@ def _save_skipped(session: Session, skipped: dict[str, Any]) -> None:
 
 
 def _pending_rows(session: Session) -> set[tuple[str, str]]:
-    return {tuple(row) for row in session.execute(
-        select(OutboxEntry.table_name, OutboxEntry.row_id).where(OutboxEntry.state == "pending")
-    )}
+    return {
+        tuple(row)
+        for row in session.execute(
+            select(OutboxEntry.table_name, OutboxEntry.row_id).where(OutboxEntry.state == "pending")
+        )
+    }
 
 
 def _upsert_rows(session: Session, model: type, rows: Iterable[tuple[dict, int | None]]) -> int:
@@ -656,8 +727,10 @@ class _Writer:
             cols = ", ".join(f'"{k}"' for k in keys)
             marks = ", ".join("?" for _ in keys)
             sets = ", ".join(f'"{k}" = excluded."{k}"' for k in keys if k != "id")
-            text = (f'INSERT INTO "{self.table}" ({cols}) VALUES ({marks}) '
-                    f'ON CONFLICT ("id") DO UPDATE SET {sets}')
+            text = (
+                f'INSERT INTO "{self.table}" ({cols}) VALUES ({marks}) '
+                f'ON CONFLICT ("id") DO UPDATE SET {sets}'
+            )
             self._sql[keys] = text
         return text
 

@@ -30,7 +30,8 @@ def find_bin(name: str) -> str:
         return candidates[0]
     raise PostgresUnavailable(
         f"PostgreSQL's '{name}' was not found. Install PostgreSQL "
-        "(Debian/Ubuntu: apt-get install postgresql).")
+        "(Debian/Ubuntu: apt-get install postgresql)."
+    )
 
 
 def free_port() -> int:
@@ -62,8 +63,9 @@ class LocalPostgres:
                 os.setgid(entry.pw_gid)
                 os.setuid(entry.pw_uid)
 
-        return subprocess.run(args, preexec_fn=demote, capture_output=True, text=True,
-                              check=False, **kwargs)
+        return subprocess.run(
+            args, preexec_fn=demote, capture_output=True, text=True, check=False, **kwargs
+        )
 
     def start(self) -> LocalPostgres:
         initdb, pg_ctl = find_bin("initdb"), find_bin("pg_ctl")
@@ -72,20 +74,50 @@ class LocalPostgres:
             try:
                 entry = pwd.getpwnam("postgres")
             except KeyError as exc:
-                raise PostgresUnavailable("Running as root needs a 'postgres' system user.") from exc
+                raise PostgresUnavailable(
+                    "Running as root needs a 'postgres' system user."
+                ) from exc
             for path in (self.root, self.datadir):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
-        done = self._run([initdb, "-D", str(self.datadir), "-U", self.user, "-A", "trust",
-                          "-E", "UTF8", "--locale=C", "--no-sync"])
+        done = self._run(
+            [
+                initdb,
+                "-D",
+                str(self.datadir),
+                "-U",
+                self.user,
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ]
+        )
         if done.returncode != 0:
             raise PostgresUnavailable(f"initdb failed: {done.stderr.strip()[-500:]}")
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                   "-c max_connections=60 -c shared_buffers=64MB")
-        done = self._run([pg_ctl, "-D", str(self.datadir), "-o", options, "-l",
-                          str(self.root / "server.log"), "-w", "-t", "60", "start"])
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=60 -c shared_buffers=64MB"
+        )
+        done = self._run(
+            [
+                pg_ctl,
+                "-D",
+                str(self.datadir),
+                "-o",
+                options,
+                "-l",
+                str(self.root / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        )
         if done.returncode != 0:
-            log = (self.root / "server.log")
+            log = self.root / "server.log"
             tail = log.read_text()[-800:] if log.exists() else done.stderr
             raise PostgresUnavailable(f"PostgreSQL did not start: {tail.strip()}")
         self._started = True
@@ -93,8 +125,9 @@ class LocalPostgres:
 
     def stop(self) -> None:
         if self._started:
-            self._run([find_bin("pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "-w",
-                       "stop"])
+            self._run(
+                [find_bin("pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "-w", "stop"]
+            )
             self._started = False
         shutil.rmtree(self.root, ignore_errors=True)
 

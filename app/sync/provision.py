@@ -58,9 +58,14 @@ def parse_code(text: str) -> ProvisionCode:
     if not str(data["url"]).startswith(("https://", "http://")):
         raise ProvisionProblem("The provisioning code's server address is not a web address.")
     return ProvisionCode(
-        url=str(data["url"]), key=str(data["key"]), token=str(data["token"]),
-        email=data.get("email"), password=data.get("password"), event_id=data.get("event_id"),
-        name=str(data.get("name") or "Kiosk"), gate=str(data.get("gate") or "Main"),
+        url=str(data["url"]),
+        key=str(data["key"]),
+        token=str(data["token"]),
+        email=data.get("email"),
+        password=data.get("password"),
+        event_id=data.get("event_id"),
+        name=str(data.get("name") or "Kiosk"),
+        gate=str(data.get("gate") or "Main"),
     )
 
 
@@ -83,14 +88,18 @@ def register(code: ProvisionCode, timeout: float = 15.0) -> str:
             timeout=timeout,
         )
     except httpx.HTTPError as exc:
-        raise ProvisionProblem("Cannot reach the server in the provisioning code. Check the "
-                               "network and try again.") from exc
+        raise ProvisionProblem(
+            "Cannot reach the server in the provisioning code. Check the network and try again."
+        ) from exc
     if response.status_code in (401, 403):
-        raise ProvisionProblem("The server refused this provisioning code: it has expired or "
-                               "was revoked. Ask for a new one.")
+        raise ProvisionProblem(
+            "The server refused this provisioning code: it has expired or "
+            "was revoked. Ask for a new one."
+        )
     if response.status_code >= 400:
-        raise ProvisionProblem("The server could not register this kiosk. Ask for a new "
-                               "provisioning code.")
+        raise ProvisionProblem(
+            "The server could not register this kiosk. Ask for a new provisioning code."
+        )
     data = response.json()
     if isinstance(data, str):
         data = json.loads(data)
@@ -154,8 +163,10 @@ def cli_provision(
     if args.json:
         print(json.dumps({"device_id": device, "config": str(path)}))
     else:
-        print(f"This kiosk is registered as {code.name} at gate {code.gate}. "
-              f"Settings written to {path}.")
+        print(
+            f"This kiosk is registered as {code.name} at gate {code.gate}. "
+            f"Settings written to {path}."
+        )
     return 0
 
 
@@ -172,5 +183,3 @@ def _remember_identity(device: str, event_id: str | None) -> None:
                 set_meta(session, "event_id", event_id)
     finally:
         db.close()
-
-

@@ -71,55 +71,88 @@ def queue_info(session: Session) -> QueueInfo:
     count = session.scalar(select(func.count()).where(pending)) or 0
     oldest = session.scalar(select(func.min(OutboxEntry.created_at)).where(pending))
     by_table = session.execute(
-        select(OutboxEntry.table_name, func.count()).where(pending)
-        .group_by(OutboxEntry.table_name).order_by(func.count().desc())
+        select(OutboxEntry.table_name, func.count())
+        .where(pending)
+        .group_by(OutboxEntry.table_name)
+        .order_by(func.count().desc())
     ).all()
     return QueueInfo(count, oldest, [(t, n) for t, n in by_table])
 
 
-_WORDS = {"checkins": "check-in", "call_times": "call time", "runway_appearances": "lineup entry",
-          "people": "person", "attendees": "guest", "tickets": "ticket"}
+_WORDS = {
+    "checkins": "check-in",
+    "call_times": "call time",
+    "runway_appearances": "lineup entry",
+    "people": "person",
+    "attendees": "guest",
+    "tickets": "ticket",
+}
 
 
 def dead_letters(session: Session) -> list[DeadLetter]:
-    entries = session.scalars(select(OutboxEntry).where(OutboxEntry.state == "dead")
-                              .order_by(OutboxEntry.seq)).all()
+    entries = session.scalars(
+        select(OutboxEntry).where(OutboxEntry.state == "dead").order_by(OutboxEntry.seq)
+    ).all()
     out = []
     for e in entries:
         noun = _WORDS.get(e.table_name, e.table_name.replace("_", " ").rstrip("s"))
         what = f"{e.op} of a {noun}"
         if e.table_name == "checkins" and e.payload.get("ticket_id"):
-            number = session.scalar(select(Ticket.ticket_number)
-                                    .where(Ticket.id == e.payload["ticket_id"]))
+            number = session.scalar(
+                select(Ticket.ticket_number).where(Ticket.id == e.payload["ticket_id"])
+            )
             what = f"check-in of ticket {number or e.payload['ticket_id'][:8]}"
-        out.append(DeadLetter(e.seq, e.mutation_id, e.table_name, e.row_id, e.op,
-                              e.last_error or "Refused by the server.", e.created_at,
-                              e.attempts, what))
+        out.append(
+            DeadLetter(
+                e.seq,
+                e.mutation_id,
+                e.table_name,
+                e.row_id,
+                e.op,
+                e.last_error or "Refused by the server.",
+                e.created_at,
+                e.attempts,
+                what,
+            )
+        )
     return out
 
 
 def retry_dead(session: Session, seqs: list[int]) -> int:
     """Put dead letters back in the queue (after the cause was fixed on the server)."""
-    result = session.execute(update(OutboxEntry).where(
-        OutboxEntry.seq.in_(seqs), OutboxEntry.state == "dead",
-    ).values(state="pending", attempts=0, last_error=None, result=None))
+    result = session.execute(
+        update(OutboxEntry)
+        .where(
+            OutboxEntry.seq.in_(seqs),
+            OutboxEntry.state == "dead",
+        )
+        .values(state="pending", attempts=0, last_error=None, result=None)
+    )
     return result.rowcount or 0
 
 
 def discard_dead(session: Session, seqs: list[int]) -> int:
     """Give up on dead letters. A row born here that the server never accepted goes too, so
     the replica does not keep something the server will never have."""
-    entries = session.scalars(select(OutboxEntry).where(
-        OutboxEntry.seq.in_(seqs), OutboxEntry.state == "dead")).all()
+    entries = session.scalars(
+        select(OutboxEntry).where(OutboxEntry.seq.in_(seqs), OutboxEntry.state == "dead")
+    ).all()
     for e in entries:
         model = MODEL_BY_TABLE.get(e.table_name)
         if model is not None and e.op == "insert":
-            others = session.scalar(select(func.count()).where(
-                OutboxEntry.row_id == e.row_id, OutboxEntry.seq != e.seq)) or 0
+            others = (
+                session.scalar(
+                    select(func.count()).where(
+                        OutboxEntry.row_id == e.row_id, OutboxEntry.seq != e.seq
+                    )
+                )
+                or 0
+            )
             table = model.__table__
             if not others:
-                session.execute(delete(table).where(table.c.id == e.row_id,
-                                                    table.c.server_version.is_(None)))
+                session.execute(
+                    delete(table).where(table.c.id == e.row_id, table.c.server_version.is_(None))
+                )
         session.delete(e)
     return len(entries)
 
@@ -131,30 +164,40 @@ def conflicts(session: Session, include_dismissed: bool = False) -> list[Conflic
     out = []
     for c in session.scalars(query):
         server = c.server_payload or {}
-        diffs = [(k, v, server.get(k) if c.server_payload is not None else "(deleted)")
-                 for k, v in sorted(c.local_payload.items())
-                 if k not in ("id", "updated_at") and server.get(k) != v]
+        diffs = [
+            (k, v, server.get(k) if c.server_payload is not None else "(deleted)")
+            for k, v in sorted(c.local_payload.items())
+            if k not in ("id", "updated_at") and server.get(k) != v
+        ]
         out.append(ConflictItem(c.id, c.table_name, c.row_id, c.detected_at, diffs))
     return out
 
 
 def dismiss_conflict(session: Session, conflict_id: str) -> None:
-    session.execute(update(SyncConflict).where(SyncConflict.id == conflict_id)
-                    .values(dismissed_at=utcnow()))
+    session.execute(
+        update(SyncConflict).where(SyncConflict.id == conflict_id).values(dismissed_at=utcnow())
+    )
 
 
 def double_entries(session: Session, event_id: str) -> list[DoubleEntry]:
     """Tickets admitted twice (flagged by the server): the first admission by device time
     stands, the other is listed beside it."""
-    flagged = select(Checkin.ticket_id).where(Checkin.event_id == event_id,
-                                              Checkin.double_entry.is_(True))
-    annulled = select(Checkin.annuls_checkin_id).where(Checkin.kind == "annul",
-                                                       Checkin.annuls_checkin_id.is_not(None))
+    flagged = select(Checkin.ticket_id).where(
+        Checkin.event_id == event_id, Checkin.double_entry.is_(True)
+    )
+    annulled = select(Checkin.annuls_checkin_id).where(
+        Checkin.kind == "annul", Checkin.annuls_checkin_id.is_not(None)
+    )
     rows = session.scalars(
-        select(Checkin).where(
-            Checkin.ticket_id.in_(flagged), Checkin.verdict == "admitted",
-            Checkin.kind == "scan", Checkin.direction == "in", Checkin.id.not_in(annulled),
-        ).order_by(Checkin.ticket_id, Checkin.scanned_at, Checkin.id)
+        select(Checkin)
+        .where(
+            Checkin.ticket_id.in_(flagged),
+            Checkin.verdict == "admitted",
+            Checkin.kind == "scan",
+            Checkin.direction == "in",
+            Checkin.id.not_in(annulled),
+        )
+        .order_by(Checkin.ticket_id, Checkin.scanned_at, Checkin.id)
     ).all()
     device_names = dict(session.execute(select(Device.id, Device.name)).all())
     by_ticket: dict[str, list[Checkin]] = {}
@@ -165,15 +208,23 @@ def double_entries(session: Session, event_id: str) -> list[DoubleEntry]:
         if len(scans) < 2:
             continue
         ticket = session.get(Ticket, ticket_id)
-        attendee = session.get(Attendee, ticket.attendee_id) if ticket and ticket.attendee_id \
-            else None
+        attendee = (
+            session.get(Attendee, ticket.attendee_id) if ticket and ticket.attendee_id else None
+        )
 
         def admission(c: Checkin) -> Admission:
-            return Admission(c.id, c.gate, device_names.get(c.device_id, c.device_id[:8]),
-                             c.scanned_at)
+            return Admission(
+                c.id, c.gate, device_names.get(c.device_id, c.device_id[:8]), c.scanned_at
+            )
 
         for later in scans[1:]:
-            out.append(DoubleEntry(ticket_id, ticket.ticket_number if ticket else None,
-                                   attendee.full_name if attendee else None,
-                                   admission(scans[0]), admission(later)))
+            out.append(
+                DoubleEntry(
+                    ticket_id,
+                    ticket.ticket_number if ticket else None,
+                    attendee.full_name if attendee else None,
+                    admission(scans[0]),
+                    admission(later),
+                )
+            )
     return out

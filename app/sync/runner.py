@@ -31,8 +31,9 @@ ChangeListener = Callable[[set[str]], None]
 
 
 class SyncRunner:
-    def __init__(self, engine: SyncEngine, pull_interval: float = 5.0,
-                 push_debounce: float = 0.3) -> None:
+    def __init__(
+        self, engine: SyncEngine, pull_interval: float = 5.0, push_debounce: float = 0.3
+    ) -> None:
         self.engine = engine
         self.pull_interval = pull_interval
         self.push_debounce = push_debounce
@@ -103,9 +104,16 @@ class SyncRunner:
             if earlier_only and self._next_at is not None and self._next_at <= when:
                 return
             self._next_at = when
-            self._scheduler.add_job(self._run, "date", run_date=when, id=JOB_ID,
-                                    replace_existing=True, misfire_grace_time=None,
-                                    coalesce=True, max_instances=1)
+            self._scheduler.add_job(
+                self._run,
+                "date",
+                run_date=when,
+                id=JOB_ID,
+                replace_existing=True,
+                misfire_grace_time=None,
+                coalesce=True,
+                max_instances=1,
+            )
 
     # --- triggers ------------------------------------------------------------------------
 
@@ -195,28 +203,37 @@ def build_backend(config, device_id: str | None = None):
         return None
     if kind == "postgres":
         if not config.postgres_dsn:
-            raise SyncError("Sync is set to 'postgres' but no postgres_dsn is configured.",
-                            transient=False)
+            raise SyncError(
+                "Sync is set to 'postgres' but no postgres_dsn is configured.", transient=False
+            )
         claims: dict = {}
         raw = getattr(config, "postgres_claims", None)
         if raw:
             try:
                 claims = json.loads(raw)
             except json.JSONDecodeError as exc:
-                raise SyncError(f"The postgres_claims setting is not valid JSON ({exc}).",
-                                transient=False) from exc
+                raise SyncError(
+                    f"The postgres_claims setting is not valid JSON ({exc}).", transient=False
+                ) from exc
         claims.setdefault("role", config.postgres_role)
         if device_id:
             claims.setdefault("device_id", device_id)
         return PostgresBackend(config.postgres_dsn, config.postgres_role, claims)
     if kind == "supabase":
         if not (config.supabase_url and config.supabase_key):
-            raise SyncError("Sync is set to 'supabase' but supabase_url or supabase_key is "
-                            "missing.", transient=False)
-        return SupabaseBackend(config.supabase_url, config.supabase_key,
-                               config.supabase_email, config.supabase_password)
-    raise SyncError(f"Unknown sync backend '{config.backend}': use none, supabase or postgres.",
-                    transient=False)
+            raise SyncError(
+                "Sync is set to 'supabase' but supabase_url or supabase_key is missing.",
+                transient=False,
+            )
+        return SupabaseBackend(
+            config.supabase_url,
+            config.supabase_key,
+            config.supabase_email,
+            config.supabase_password,
+        )
+    raise SyncError(
+        f"Unknown sync backend '{config.backend}': use none, supabase or postgres.", transient=False
+    )
 
 
 def build_runner(config, db, event_id: str, device_id: str) -> SyncRunner | None:
@@ -224,5 +241,8 @@ def build_runner(config, db, event_id: str, device_id: str) -> SyncRunner | None
     if backend is None:
         return None
     engine = SyncEngine(db, backend, event_id, device_id)
-    return SyncRunner(engine, pull_interval=config.pull_interval_seconds,
-                      push_debounce=config.push_debounce_seconds)
+    return SyncRunner(
+        engine,
+        pull_interval=config.pull_interval_seconds,
+        push_debounce=config.push_debounce_seconds,
+    )

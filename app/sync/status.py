@@ -60,7 +60,7 @@ class SyncStatus:
         if skew is None or abs(skew) <= CLOCK_WARN_SECONDS:
             return None
         direction = "ahead" if skew > 0 else "behind"
-        return (f"Kiosk clock is {_minutes(skew)} off ({direction}) — check the date and time")
+        return f"Kiosk clock is {_minutes(skew)} off ({direction}) — check the date and time"
 
     @property
     def level(self) -> str:
@@ -90,8 +90,11 @@ class SyncStatus:
             return "This device works offline only — no sync server is set up"
         last = f"last sync {ago(self.last_sync_at, now)}"
         if self.online is False:
-            state = "No internet" if not self.last_error or "reach" in self.last_error.lower() \
+            state = (
+                "No internet"
+                if not self.last_error or "reach" in self.last_error.lower()
                 else "Sync problem"
+            )
             return f"{state} — {self.waiting_words()}, {last}"
         if self.online is None:
             return f"Connecting — {self.waiting_words()}, {last}"
@@ -105,7 +108,9 @@ class SyncStatus:
         if self.clock_warning:
             parts.append(self.clock_warning)
         if self.dead:
-            parts.append(f"{_plural(self.dead, 'change was', 'changes were')} refused by the "
-                         "server — see Sync tab")
+            parts.append(
+                f"{_plural(self.dead, 'change was', 'changes were')} refused by the "
+                "server — see Sync tab"
+            )
         parts.append(self.headline(now))
         return ". ".join(parts)

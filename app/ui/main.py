@@ -72,7 +72,6 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self.door.setFocus()
 
-
     def _kiosk_changed(self, locked: bool) -> None:
         self.kiosk_locked = locked
         self.tabs.tabBar().setVisible(not locked)
@@ -146,7 +145,9 @@ def show_splash(app: QApplication) -> QSplashScreen:
     font = splash.font()
     font.setPixelSize(26)
     splash.setFont(font)
-    splash.showMessage("Showdesk — opening the event…", Qt.AlignmentFlag.AlignCenter, QColor("#f2f2f2"))
+    splash.showMessage(
+        "Showdesk — opening the event…", Qt.AlignmentFlag.AlignCenter, QColor("#f2f2f2")
+    )
     splash.show()
     app.processEvents()
     return splash

@@ -32,14 +32,24 @@ from app.ui.qt import (
 )
 from app.ui.tasks import run_db, run_task
 
-COLOURS = {"ok": "#1b8a3a", "working": "#c98a00", "offline": "#b00020", "problem": "#b00020",
-           "local": "#666666"}
-WORDS = {"ok": "Synced", "working": "Syncing", "offline": "Offline", "problem": "Attention",
-         "local": "Offline only"}
+COLOURS = {
+    "ok": "#1b8a3a",
+    "working": "#c98a00",
+    "offline": "#b00020",
+    "problem": "#b00020",
+    "local": "#666666",
+}
+WORDS = {
+    "ok": "Synced",
+    "working": "Syncing",
+    "offline": "Offline",
+    "problem": "Attention",
+    "local": "Offline only",
+}
 OFFLINE_ONLY = (
     "This device works offline only: no sync server is set up, so check-ins and edits stay "
     "on this computer. To sync with the event's server, run 'showdesk provision CODE' with "
-    "the provisioning code from the organizer, or set backend = \"supabase\" with "
+    'the provisioning code from the organizer, or set backend = "supabase" with '
     "supabase_url, supabase_key, supabase_email and supabase_password in the settings file "
     "(or the SHOWDESK_BACKEND, SHOWDESK_SUPABASE_URL, … environment variables)."
 )
@@ -117,8 +127,9 @@ def _local_status(ctx: AppContext) -> SyncStatus:
     with ctx.db.session() as session:
         info = reports.queue_info(session)
         dead = len(reports.dead_letters(session))
-    return SyncStatus(online=None, pending=info.pending, dead=dead,
-                      oldest_pending_at=info.oldest_at, backend=None)
+    return SyncStatus(
+        online=None, pending=info.pending, dead=dead, oldest_pending_at=info.oldest_at, backend=None
+    )
 
 
 class SyncIndicator(QWidget):
@@ -274,43 +285,59 @@ class SyncTab(QWidget):
         now = datetime.now(self.tz)
         if queue.pending:
             parts = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in queue.by_table)
-            self.queue.setText(f"{queue.pending} changes waiting ({parts}); the oldest was made "
-                               f"{ago(queue.oldest_at, now)}.")
+            self.queue.setText(
+                f"{queue.pending} changes waiting ({parts}); the oldest was made "
+                f"{ago(queue.oldest_at, now)}."
+            )
         else:
-            self.queue.setText("Nothing waiting: every change made here has been uploaded."
-                               if self.service.configured else "No changes are waiting.")
+            self.queue.setText(
+                "Nothing waiting: every change made here has been uploaded."
+                if self.service.configured
+                else "No changes are waiting."
+            )
         self._dead = dead
-        _fill(self.dead_table, [[d.what, d.reason, self._when(d.created_at), str(d.attempts)]
-                                for d in dead])
+        _fill(
+            self.dead_table,
+            [[d.what, d.reason, self._when(d.created_at), str(d.attempts)] for d in dead],
+        )
         self.retry_button.setEnabled(bool(dead))
         self.discard_button.setEnabled(bool(dead))
         rows = []
         for c in conflicts:
             label = c.table_name.replace("_", " ")
             for column, local, server in c.differences or [("(no field differs)", "", "")]:
-                rows.append([label, column, _show(local), _show(server),
-                             self._when(c.detected_at)])
+                rows.append([label, column, _show(local), _show(server), self._when(c.detected_at)])
         _fill(self.conflict_table, rows)
-        _fill(self.double_table, [[
-            d.ticket_number or d.ticket_id[:8], d.attendee or "—",
-            f"{self._when(d.first.scanned_at)} at {d.first.gate} ({d.first.device})",
-            f"{self._when(d.second.scanned_at)} at {d.second.gate} ({d.second.device})",
-        ] for d in doubles])
+        _fill(
+            self.double_table,
+            [
+                [
+                    d.ticket_number or d.ticket_id[:8],
+                    d.attendee or "—",
+                    f"{self._when(d.first.scanned_at)} at {d.first.gate} ({d.first.device})",
+                    f"{self._when(d.second.scanned_at)} at {d.second.gate} ({d.second.device})",
+                ]
+                for d in doubles
+            ],
+        )
 
     def _when(self, when: datetime | None) -> str:
         return when.astimezone(self.tz).strftime("%d %b %H:%M:%S") if when else "—"
 
     def show_status(self, status: SyncStatus) -> None:
         self.status = status
-        self.summary.setText(status.summary() if status.backend else
-                             "This device works offline only")
+        self.summary.setText(
+            status.summary() if status.backend else "This device works offline only"
+        )
         warning = status.clock_warning
         self.clock.setVisible(bool(warning))
         self.clock.setText(warning or "")
         lines = []
         if status.backend:
-            lines.append(f"Last download {ago(status.last_pull_at, _utcnow())}, last upload "
-                         f"{ago(status.last_push_at, _utcnow())}.")
+            lines.append(
+                f"Last download {ago(status.last_pull_at, _utcnow())}, last upload "
+                f"{ago(status.last_push_at, _utcnow())}."
+            )
         if status.last_error and status.online is False:
             lines.append(f"Last problem: {status.last_error}")
         self.details.setText(" ".join(lines))
@@ -335,8 +362,7 @@ class SyncTab(QWidget):
 
     def _retry(self) -> None:
         seqs = self._selected_dead()
-        if not seqs or not self.confirm(
-                f"Send {len(seqs)} refused change(s) to the server again?"):
+        if not seqs or not self.confirm(f"Send {len(seqs)} refused change(s) to the server again?"):
             return
         ctx = self.ctx
 
@@ -349,8 +375,9 @@ class SyncTab(QWidget):
     def _discard(self) -> None:
         seqs = self._selected_dead()
         if not seqs or not self.confirm(
-                f"Throw away {len(seqs)} refused change(s)? They will never reach the server, "
-                "and a check-in thrown away here is removed from this device's log."):
+            f"Throw away {len(seqs)} refused change(s)? They will never reach the server, "
+            "and a check-in thrown away here is removed from this device's log."
+        ):
             return
         ctx = self.ctx
 
@@ -361,17 +388,22 @@ class SyncTab(QWidget):
         run_db(work, lambda _n: ctx.notify("outbox", "checkins"))
 
     def _ask(self, question: str) -> bool:
-        answer = QMessageBox.question(self, "Showdesk sync", question,
-                                      QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        answer = QMessageBox.question(
+            self, "Showdesk sync", question, QMessageBox.Yes | QMessageBox.No, QMessageBox.No
+        )
         return answer == QMessageBox.Yes
 
 
 def _load_panel(ctx: AppContext):
     with ctx.db.session() as session:
         event = session.get(Event, ctx.event_id)
-        return (event.timezone if event else "UTC", reports.queue_info(session),
-                reports.dead_letters(session), reports.conflicts(session),
-                reports.double_entries(session, ctx.event_id))
+        return (
+            event.timezone if event else "UTC",
+            reports.queue_info(session),
+            reports.dead_letters(session),
+            reports.conflicts(session),
+            reports.double_entries(session, ctx.event_id),
+        )
 
 
 def _utcnow() -> datetime:

@@ -40,8 +40,14 @@ class TcpProxy:
 
     # --- control ----------------------------------------------------------------------------
 
-    def set(self, mode: str, *, delay: float | None = None, cut_after: int | None = None,
-            cut_remaining: int | None = None) -> None:
+    def set(
+        self,
+        mode: str,
+        *,
+        delay: float | None = None,
+        cut_after: int | None = None,
+        cut_remaining: int | None = None,
+    ) -> None:
         self.mode = mode
         if delay is not None:
             self.delay = delay

@@ -34,8 +34,9 @@ class Kiosk:
     def door(self):
         from app.store.checkin_service import CheckinService
 
-        return CheckinService(self.db, self.engine.event_id, self.device_id, gate=self.gate,
-                              clock=self.clock)
+        return CheckinService(
+            self.db, self.engine.event_id, self.device_id, gate=self.gate, clock=self.clock
+        )
 
     def codes(self) -> list[str]:
         with self.db.session() as session:
@@ -43,16 +44,19 @@ class Kiosk:
 
     def pending(self) -> int:
         with self.db.session() as session:
-            return len(session.scalars(select(OutboxEntry.seq)
-                                       .where(OutboxEntry.state == "pending")).all())
+            return len(
+                session.scalars(select(OutboxEntry.seq).where(OutboxEntry.state == "pending")).all()
+            )
 
     def dump(self) -> dict[str, list[tuple]]:
         """Every replicated row, all columns, sorted: equal dumps mean identical replicas."""
         out = {}
         with self.db.session() as session:
             for model in REPLICATED_TABLES:
-                rows = [tuple(sorted(row_to_dict(r, include_sync=True).items(), key=str))
-                        for r in session.scalars(select(model))]
+                rows = [
+                    tuple(sorted(row_to_dict(r, include_sync=True).items(), key=str))
+                    for r in session.scalars(select(model))
+                ]
                 out[model.__tablename__] = sorted(rows, key=str)
         return out
 
@@ -75,19 +79,33 @@ class World:
         return self.sdb.claims(self.org, staff_role=staff_role, device_id=device_id)
 
     def backend(self, device_id: str, *, dsn: str | None = None, staff_role: str = "door"):
-        return PostgresBackend(dsn or self.sdb.dsn, "authenticated",
-                               self.claims(device_id, staff_role), timeout=5)
+        return PostgresBackend(
+            dsn or self.sdb.dsn, "authenticated", self.claims(device_id, staff_role), timeout=5
+        )
 
-    def kiosk(self, name: str, gate: str = "Main", *, clock: Callable[[], datetime] = utcnow,
-              dsn: str | None = None, staff_role: str = "door", device_id: str | None = None,
-              db_path: Path | None = None) -> Kiosk:
+    def kiosk(
+        self,
+        name: str,
+        gate: str = "Main",
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        dsn: str | None = None,
+        staff_role: str = "door",
+        device_id: str | None = None,
+        db_path: Path | None = None,
+    ) -> Kiosk:
         device = device_id or self.sdb.create_device(self.org, name, gate)
         db = open_database(db_path or self.folder / f"{name.replace(' ', '_')}.sqlite")
         with db.session() as session:
             set_meta(session, "device_id", device)
             set_meta(session, "event_id", self.event_id)
-        engine = SyncEngine(db, self.backend(device, dsn=dsn, staff_role=staff_role),
-                            self.event_id, device, clock=clock)
+        engine = SyncEngine(
+            db,
+            self.backend(device, dsn=dsn, staff_role=staff_role),
+            self.event_id,
+            device,
+            clock=clock,
+        )
         kiosk = Kiosk(name, device, db, engine, gate, clock)
         self.kiosks.append(kiosk)
         return kiosk

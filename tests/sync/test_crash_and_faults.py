@@ -28,10 +28,15 @@ def _queue_scans(kiosk, world, n: int) -> list[str]:
     ids = []
     with kiosk.db.session() as session:
         for i in range(n):
-            row = Checkin(id=new_id(), event_id=world.event_id,
-                          ticket_id=world.tickets[i % len(world.tickets)],
-                          device_id=kiosk.device_id, gate=kiosk.gate, scanned_at=utcnow(),
-                          verdict="admitted" if i < len(world.tickets) else "already_admitted")
+            row = Checkin(
+                id=new_id(),
+                event_id=world.event_id,
+                ticket_id=world.tickets[i % len(world.tickets)],
+                device_id=kiosk.device_id,
+                gate=kiosk.gate,
+                scanned_at=utcnow(),
+                verdict="admitted" if i < len(world.tickets) else "already_admitted",
+            )
             session.add(row)
             record(session, row)
             ids.append(row.id)
@@ -50,14 +55,22 @@ def test_sigkill_between_server_commit_and_local_ack_is_exactly_once(world, tmp_
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOWDESK_")}
     env.update(
-        SHOWDESK_CONFIG_DIR=str(tmp_path / "cfg"), SHOWDESK_DATA_DIR=str(tmp_path / "data"),
-        SHOWDESK_DB=str(kiosk.db.path), SHOWDESK_EVENT_ID=world.event_id,
-        SHOWDESK_BACKEND="postgres", SHOWDESK_POSTGRES_DSN=world.sdb.dsn,
+        SHOWDESK_CONFIG_DIR=str(tmp_path / "cfg"),
+        SHOWDESK_DATA_DIR=str(tmp_path / "data"),
+        SHOWDESK_DB=str(kiosk.db.path),
+        SHOWDESK_EVENT_ID=world.event_id,
+        SHOWDESK_BACKEND="postgres",
+        SHOWDESK_POSTGRES_DSN=world.sdb.dsn,
         SHOWDESK_POSTGRES_CLAIMS=json.dumps(world.claims(kiosk.device_id)),
         **{PAUSE_BEFORE_ACK_ENV: "60"},
     )
-    proc = subprocess.Popen([sys.executable, "-m", "app", "sync", "--once", "--json"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "sync", "--once", "--json"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while _server_count(world, ids) < len(ids):  # the server has committed the batch
@@ -92,9 +105,14 @@ def test_engine_converges_through_a_misbehaving_network(world):
         ids = _queue_scans(kiosk, world, 120)
 
         failures = 0
-        plan = [("refuse", {}), ("cut", {"cut_after": 1500, "cut_remaining": 3}),
-                ("pass", {"delay": 0.05}), ("cut", {"cut_after": 300, "cut_remaining": 2}),
-                ("refuse", {}), ("pass", {"delay": 0.0})]
+        plan = [
+            ("refuse", {}),
+            ("cut", {"cut_after": 1500, "cut_remaining": 3}),
+            ("pass", {"delay": 0.05}),
+            ("cut", {"cut_after": 300, "cut_remaining": 2}),
+            ("refuse", {}),
+            ("pass", {"delay": 0.0}),
+        ]
         for mode, options in plan:
             proxy.set(mode, **options)
             proxy.drop_all()
@@ -143,23 +161,39 @@ def test_queued_changes_survive_a_replica_schema_upgrade(world, tmp_path):
         command.upgrade(config, "0001")
     device = world.sdb.create_device(world.org, "Old kiosk")
     checkin_id, mutation_id, now = new_id(), new_id(), "2026-11-22T10:00:00.000000Z"
-    payload = {"id": checkin_id, "event_id": world.event_id, "ticket_id": world.tickets[0],
-               "device_id": device, "gate": "Main", "direction": "in", "method": "qr",
-               "kind": "scan", "scanned_at": now, "verdict": "admitted", "offline": True,
-               "raw_code": None, "annuls_checkin_id": None, "reason": None,
-               "staff_name": None, "double_entry": False, "updated_at": now}
+    payload = {
+        "id": checkin_id,
+        "event_id": world.event_id,
+        "ticket_id": world.tickets[0],
+        "device_id": device,
+        "gate": "Main",
+        "direction": "in",
+        "method": "qr",
+        "kind": "scan",
+        "scanned_at": now,
+        "verdict": "admitted",
+        "offline": True,
+        "raw_code": None,
+        "annuls_checkin_id": None,
+        "reason": None,
+        "staff_name": None,
+        "double_entry": False,
+        "updated_at": now,
+    }
     with engine.begin() as conn:  # what the old version wrote, with the old schema
         conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
         conn.exec_driver_sql(
             "insert into checkins (id, event_id, ticket_id, device_id, gate, direction, method,"
             " kind, scanned_at, verdict, offline, double_entry, updated_at) values "
             "(?, ?, ?, ?, 'Main', 'in', 'qr', 'scan', ?, 'admitted', 1, 0, ?)",
-            (checkin_id, world.event_id, world.tickets[0], device, now, now))
+            (checkin_id, world.event_id, world.tickets[0], device, now, now),
+        )
         conn.exec_driver_sql(
             "insert into outbox (mutation_id, table_name, row_id, op, payload, base_version,"
             " schema_version, created_at, state, attempts) values "
             "(?, 'checkins', ?, 'insert', ?, null, 1, ?, 'pending', 0)",
-            (mutation_id, checkin_id, json.dumps(payload), now))
+            (mutation_id, checkin_id, json.dumps(payload), now),
+        )
     engine.dispose()
 
     kiosk = world.kiosk("Old kiosk", device_id=device, db_path=path)  # opens = upgrades to head

@@ -51,8 +51,14 @@ def test_refused_change_is_a_dead_letter_that_blocks_nothing(world):
     kiosk.engine.sync_once()
     ticket_id = world.tickets[0]
     with kiosk.db.session() as session:
-        bad = Checkin(id=new_id(), event_id=world.event_id, ticket_id=ticket_id,
-                      device_id=kiosk.device_id, direction="sideways", verdict="admitted")
+        bad = Checkin(
+            id=new_id(),
+            event_id=world.event_id,
+            ticket_id=ticket_id,
+            device_id=kiosk.device_id,
+            direction="sideways",
+            verdict="admitted",
+        )
         session.add(bad)
         record(session, bad)
     good = kiosk.door().scan(kiosk.codes()[1])
@@ -139,8 +145,7 @@ def test_pull_never_overwrites_a_pending_local_edit(world):
         attendee.notes = "Wheelchair user: use the side door"
         record(session, attendee, "update", fields=["notes"])
         attendee_id = attendee.id
-    world.sdb.execute("update attendees set company = 'Atelier Nord' where id = %s",
-                      (attendee_id,))
+    world.sdb.execute("update attendees set company = 'Atelier Nord' where id = %s", (attendee_id,))
 
     report = kiosk.engine.pull()  # pull only: our edit is still queued
     assert report.skipped_pending == 1
@@ -178,8 +183,13 @@ def test_full_resync_keeps_the_outbox(world):
     kiosk.engine.sync_once()
     scan = kiosk.door().scan(kiosk.codes()[0])  # queued, not pushed
     with kiosk.db.session() as session:
-        stray = Ticket(event_id=world.event_id, ticket_type_id=world.org.ticket_type_id,
-                       ticket_number="GHOST", qr_code_data="GHOST-1", server_version=1)
+        stray = Ticket(
+            event_id=world.event_id,
+            ticket_type_id=world.org.ticket_type_id,
+            ticket_number="GHOST",
+            qr_code_data="GHOST-1",
+            server_version=1,
+        )
         session.add(stray)  # a row the server does not have (e.g. restored from an old copy)
         from app.store.db import set_meta
 

@@ -38,8 +38,11 @@ def _triggers(path: Path) -> set[str]:
 def _names(db, event_id: str) -> dict[str, str]:
     """ticket id -> attendee name, for every ticket in the replica."""
     with db.session() as s:
-        rows = s.execute(select(Ticket.id, Attendee.first_name, Attendee.last_name)
-                         .join(Attendee, Attendee.id == Ticket.attendee_id)).all()
+        rows = s.execute(
+            select(Ticket.id, Attendee.first_name, Attendee.last_name).join(
+                Attendee, Attendee.id == Ticket.attendee_id
+            )
+        ).all()
     return {tid: f"{first} {last}" for tid, first, last in rows}
 
 
@@ -71,12 +74,15 @@ def test_search_finds_attendees_right_after_an_initial_sync(world):
         assert [h.attendee_name for h in hits] == ["Guest7 Maison"]
 
     # Later pulls are incremental: the restored triggers keep the index current.
-    world.sdb.execute("update attendees set first_name = 'Renamed' where event_id = %s and "
-                      "first_name = 'Guest7'", (world.event_id,))
+    world.sdb.execute(
+        "update attendees set first_name = 'Renamed' where event_id = %s and first_name = 'Guest7'",
+        (world.event_id,),
+    )
     kiosk.engine.pull()
     with kiosk.db.session() as s:
         assert [h.attendee_name for h in search_tickets(s, world.event_id, "renamed")] == [
-            "Renamed Maison"]
+            "Renamed Maison"
+        ]
         assert search_tickets(s, world.event_id, "guest7") == []
 
 
@@ -101,8 +107,14 @@ class _DropsAfter:
 def test_connection_lost_half_way_leaves_a_searchable_replica(world):
     kiosk = world.kiosk("Kiosk 1")
     real = kiosk.engine.backend
-    engine = SyncEngine(kiosk.db, _DropsAfter(real, 3), world.event_id, kiosk.device_id,
-                        pull_limit=PAGE, initial_pull_limit=PAGE)
+    engine = SyncEngine(
+        kiosk.db,
+        _DropsAfter(real, 3),
+        world.event_id,
+        kiosk.device_id,
+        pull_limit=PAGE,
+        initial_pull_limit=PAGE,
+    )
     with pytest.raises(SyncError):
         engine.pull()
     with kiosk.db.session() as s:
@@ -147,9 +159,21 @@ def test_crash_half_way_through_an_initial_sync(world, repaired_by):
     kiosk.db.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOWDESK_")}
     proc = subprocess.run(
-        [sys.executable, "-c", _CRASHING_SYNC, str(path), world.sdb.dsn,
-         json.dumps(world.claims(kiosk.device_id)), world.event_id, kiosk.device_id],
-        cwd=ROOT, env=env, capture_output=True, timeout=120)
+        [
+            sys.executable,
+            "-c",
+            _CRASHING_SYNC,
+            str(path),
+            world.sdb.dsn,
+            json.dumps(world.claims(kiosk.device_id)),
+            world.event_id,
+            kiosk.device_id,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
     assert proc.returncode == 9, proc.stderr.decode()
 
     # What the crash left on disk: committed pages with their cursor, every trigger in place,
@@ -158,10 +182,12 @@ def test_crash_half_way_through_an_initial_sync(world, repaired_by):
         meta = dict(raw.execute("SELECT key, value FROM local_meta"))
         tickets = raw.execute("SELECT count(*) FROM tickets").fetchone()[0]
         docs = raw.execute("SELECT count(*) FROM ticket_search_docs").fetchone()[0]
-        named = raw.execute("SELECT count(*) FROM tickets t JOIN attendees a "
-                            "ON a.id = t.attendee_id").fetchone()[0]
-        indexed = raw.execute("SELECT count(*) FROM ticket_search WHERE ticket_search MATCH "
-                              "'maison'").fetchone()[0]
+        named = raw.execute(
+            "SELECT count(*) FROM tickets t JOIN attendees a ON a.id = t.attendee_id"
+        ).fetchone()[0]
+        indexed = raw.execute(
+            "SELECT count(*) FROM ticket_search WHERE ticket_search MATCH 'maison'"
+        ).fetchone()[0]
     assert meta.get(META_CURSOR) and meta.get(SEARCH_REBUILD_META) == "1"
     assert docs == tickets and indexed == named
     assert _triggers(path) == triggers
@@ -204,6 +230,5 @@ def test_full_resync_on_the_fast_path_keeps_pending_rows_and_search(world):
     with kiosk.db.session() as s:
         assert s.scalar(select(func.count()).select_from(OutboxEntry)) == 1
         assert s.get(Attendee, attendee.id).first_name == "Localedit"  # not overwritten
-        assert [h.ticket_id for h in search_tickets(s, world.event_id, "localedit")] == [
-            ticket_id]
+        assert [h.ticket_id for h in search_tickets(s, world.event_id, "localedit")] == [ticket_id]
     _assert_search_finds_every_ticket(kiosk.db, world.event_id)

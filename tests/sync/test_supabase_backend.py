@@ -21,8 +21,13 @@ PASSWORD = "correct horse battery staple"
 
 def _kiosk(world, gateway, tmp_path, name="Kiosk S"):
     device = world.sdb.create_device(world.org, name, "West")
-    user = gateway.create_user(f"{device[:8]}@kiosks.example", PASSWORD,
-                               organization_id=world.org.id, staff_role="door", device_id=device)
+    user = gateway.create_user(
+        f"{device[:8]}@kiosks.example",
+        PASSWORD,
+        organization_id=world.org.id,
+        staff_role="door",
+        device_id=device,
+    )
     db = open_database(tmp_path / f"{device}.sqlite")
     with db.session() as session:
         set_meta(session, "device_id", device)
@@ -57,8 +62,10 @@ def test_expired_jwt_mid_sync_is_refreshed_and_sync_continues(world, gateway, tm
     engine.backend._session.expires_at = time.time() + 3600
     time.sleep(3)
     gateway.access_token_ttl = 3600
-    world.sdb.execute("update attendees set notes = 'after expiry' where id = "
-                      "(select id from attendees order by id limit 1)")
+    world.sdb.execute(
+        "update attendees set notes = 'after expiry' where id = "
+        "(select id from attendees order by id limit 1)"
+    )
     report = engine.sync_once()
     assert report.pull.upserted == 1
     statuses = [(path, status) for _m, path, status in gateway.requests]
@@ -85,12 +92,23 @@ def test_provision_registers_the_device_and_writes_settings(world, gateway, tmp_
     from app.config import load_config
     from app.sync import provision
 
-    user = gateway.create_user("organizer@maison.example", PASSWORD,
-                               organization_id=world.org.id, staff_role="organizer")
+    user = gateway.create_user(
+        "organizer@maison.example", PASSWORD, organization_id=world.org.id, staff_role="organizer"
+    )
     token = gateway.session_for(user)["access_token"]
-    code = json.dumps({"v": 1, "url": gateway.url, "key": gateway.anon_key, "token": token,
-                       "email": "kiosk7@maison.example", "password": "pw-7",
-                       "event_id": world.event_id, "name": "Kiosk 7", "gate": "East"})
+    code = json.dumps(
+        {
+            "v": 1,
+            "url": gateway.url,
+            "key": gateway.anon_key,
+            "token": token,
+            "email": "kiosk7@maison.example",
+            "password": "pw-7",
+            "event_id": world.event_id,
+            "name": "Kiosk 7",
+            "gate": "East",
+        }
+    )
     config_file = tmp_path / "config.toml"
     monkeypatch.setenv("SHOWDESK_CONFIG", str(config_file))
     monkeypatch.setenv("SHOWDESK_DB", str(tmp_path / "k7.sqlite"))

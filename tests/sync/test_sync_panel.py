@@ -30,16 +30,26 @@ def make_ctx(tmp_path):
             org = Organization(name="Maison", slug="maison")
             session.add(org)
             session.flush()
-            event = Event(organization_id=org.id, name="Show", slug="show",
-                          timezone="Europe/Paris", starts_at=utcnow(),
-                          ends_at=utcnow() + timedelta(hours=3))
+            event = Event(
+                organization_id=org.id,
+                name="Show",
+                slug="show",
+                timezone="Europe/Paris",
+                starts_at=utcnow(),
+                ends_at=utcnow() + timedelta(hours=3),
+            )
             session.add(event)
             session.flush()
             dev = device_id(session)
             # two scans waiting to upload, one refused by the server earlier
             for verdict in ("admitted", "admitted", "admitted"):
-                row = Checkin(event_id=event.id, ticket_id=new_id(), device_id=dev,
-                              verdict=verdict, gate="North")
+                row = Checkin(
+                    event_id=event.id,
+                    ticket_id=new_id(),
+                    device_id=dev,
+                    verdict=verdict,
+                    gate="North",
+                )
                 session.add(row)
                 record(session, row)
             session.flush()
@@ -47,8 +57,9 @@ def make_ctx(tmp_path):
             dead.state = "dead"
             dead.last_error = "The ticket does not belong to this event."
             event_id = event.id
-        ctx = AppContext(config=Config(db=db.path, **config), db=db, event_id=event_id,
-                         device_id=dev)
+        ctx = AppContext(
+            config=Config(db=db.path, **config), db=db, event_id=event_id, device_id=dev
+        )
         made.append(ctx)
         return ctx
 
@@ -65,8 +76,11 @@ def test_unreachable_server_shows_offline_words_and_the_dead_letter(qtbot, make_
     from app.ui.sync_panel import SyncIndicator, SyncTab
 
     # a server address where nothing listens: every request fails like a dead network
-    ctx = make_ctx(backend="postgres", pull_interval_seconds=0.5,
-                   postgres_dsn=f"host=127.0.0.1 port={free_port()} dbname=x user=x")
+    ctx = make_ctx(
+        backend="postgres",
+        pull_interval_seconds=0.5,
+        postgres_dsn=f"host=127.0.0.1 port={free_port()} dbname=x user=x",
+    )
     indicator = SyncIndicator(ctx)
     tab = SyncTab(ctx)
     qtbot.addWidget(indicator)

@@ -44,8 +44,15 @@ def test_times_are_utc_and_money_exact(db) -> None:
     paris = timezone(timedelta(hours=1))
     with db.session() as s:
         event = _org_event(s)
-        s.add(TicketType(event_id=event.id, name="VIP", tier="vip", price=Decimal("149.90"),
-                         entry_starts_at=datetime(2026, 3, 1, 19, tzinfo=paris)))
+        s.add(
+            TicketType(
+                event_id=event.id,
+                name="VIP",
+                tier="vip",
+                price=Decimal("149.90"),
+                entry_starts_at=datetime(2026, 3, 1, 19, tzinfo=paris),
+            )
+        )
     with db.session() as s:
         tt = s.scalars(select(TicketType)).one()
         assert tt.price == Decimal("149.90")
@@ -59,8 +66,15 @@ def test_naive_datetime_is_refused(db) -> None:
             org = Organization(name="x", slug="x")
             s.add(org)
             s.flush()
-            s.add(Event(organization_id=org.id, name="e", slug="e",
-                        starts_at=datetime(2026, 1, 1), ends_at=datetime(2026, 1, 2)))
+            s.add(
+                Event(
+                    organization_id=org.id,
+                    name="e",
+                    slug="e",
+                    starts_at=datetime(2026, 1, 1),
+                    ends_at=datetime(2026, 1, 2),
+                )
+            )
 
 
 def test_outbox_written_in_same_transaction(db) -> None:

@@ -364,7 +364,9 @@ class DoorTab(QWidget):
     def _require_service(self) -> Any:
         """The CheckinService (DB worker only); a plain sentence if it could not be opened."""
         if self._service is None:
-            raise RuntimeError("The door's check-in data could not be opened; see the message above.")
+            raise RuntimeError(
+                "The door's check-in data could not be opened; see the message above."
+            )
         return self._service
 
     def _show_result(self, result: Any, started: float) -> None:
