@@ -247,9 +247,14 @@ def call_sheet_pdf(
     return write_pdf(call_sheet_document(db, event_id, now), path)
 
 
-def print_document(doc: QTextDocument, parent: QWidget | None = None) -> bool:
-    """Ask for a printer (QPrintDialog) and print ``doc``. False when cancelled."""
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+def print_document(
+    doc: QTextDocument, parent: QWidget | None = None, printer: QPrinter | None = None
+) -> bool:
+    """Ask for a printer (QPrintDialog) and print ``doc``. False when cancelled.
+
+    ``printer`` is what the dialog starts from (one set to a file offers "Print to File").
+    """
+    printer = printer or QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setDocName(doc.metaInformation(QTextDocument.MetaInformation.DocumentTitle))
     dialog = QPrintDialog(printer, parent)
     dialog.setWindowTitle("Print")

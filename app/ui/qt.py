@@ -82,6 +82,7 @@ from PySide6.QtWidgets import (  # noqa: F401
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,

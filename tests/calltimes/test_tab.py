@@ -154,3 +154,18 @@ def test_board_opens_at_the_first_late_person(qtbot, ctx, clock):
     top = tab.table.indexAt(tab.table.viewport().rect().topLeft())
     assert tab.proxy.index(top.row(), 0).data() == "Eva Müller"
     tab.shutdown()
+
+
+def test_call_sheet_prints_through_the_print_dialog(make_tab, tmp_path):
+    from pypdf import PdfReader
+
+    from tests.support.dialogs import answer_print_dialog, printer_to_file
+
+    tab = make_tab()
+    out = tmp_path / "call-sheet.pdf"
+    seen: list[str] = []
+    answer_print_dialog(True, seen)
+    tab.print_call_sheet(printer_to_file(out))
+    assert seen == ["Print"]
+    text = " ".join(page.extract_text() for page in PdfReader(str(out)).pages)
+    assert "Fatima Zahra" in " ".join(text.split())

@@ -278,3 +278,39 @@ def test_a_reload_right_after_a_move_still_shows_the_move(qtbot, make_tab, ctx):
     with qtbot.waitSignal(tab.model.modelReset, timeout=5000):
         tab.reload()
     assert ids_on_screen(tab) == moved
+
+
+@pytest.mark.parametrize(
+    ("kind", "words", "pages"),
+    [("lineup", ["Main runway", "Look 1 coat", "Look 12 coat"], 1), ("run-cards", ["Ana M0"], 8)],
+)
+def test_print_goes_through_the_print_dialog_to_the_printer(
+    qtbot, make_tab, tmp_path, kind, words, pages
+):
+    from pypdf import PdfReader
+
+    from tests.support.dialogs import answer_print_dialog, printer_to_file
+
+    tab = make_tab()
+    out = tmp_path / f"{kind}.pdf"
+    seen: list[str] = []
+    answer_print_dialog(True, seen)
+    tab.print_paper(kind, printer_to_file(out))
+    assert seen == ["Print"]
+    assert "sent to the printer" in tab.status_line.text()
+    reader = PdfReader(str(out))
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert len(reader.pages) >= pages
+    for word in words:
+        assert word in text
+
+
+def test_cancelled_print_prints_nothing(qtbot, make_tab, tmp_path):
+    from tests.support.dialogs import answer_print_dialog, printer_to_file
+
+    tab = make_tab()
+    tab.say("")
+    out = tmp_path / "never.pdf"
+    answer_print_dialog(False, [])
+    tab.print_paper("lineup", printer_to_file(out))
+    assert not out.exists() and tab.status_line.text() == ""

@@ -641,11 +641,11 @@ class CallTimesTab(QWidget):
 
         return call_sheet_document(self.ctx.db, self.ctx.event_id, self.clock())
 
-    def print_call_sheet(self) -> None:
+    def print_call_sheet(self, printer=None) -> None:
         from app.ui.printing import print_document
 
         try:
-            if print_document(self._call_sheet_doc(), self):
+            if print_document(self._call_sheet_doc(), self, printer):
                 self.show_message("Call sheet sent to the printer.")
         except Exception as exc:  # shown in words
             self.show_message(f"Could not print: {explain(exc)}")

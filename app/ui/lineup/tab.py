@@ -35,8 +35,11 @@ from app.ui.qt import (
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
+    QKeySequence,
     QLabel,
+    QMenu,
     QPushButton,
+    QShortcut,
     QSize,
     QStackedWidget,
     Qt,
@@ -49,6 +52,10 @@ from app.ui.tasks import run_db
 
 ALL = "__all__"
 SAVE_AFTER_MS = 40
+_PAPER = {
+    "lineup": ("lineup_sheet_document", "Lineup sheet"),
+    "run-cards": ("run_cards_document", "Run cards"),
+}
 _RESTYLE = {QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange}
 
 
@@ -187,6 +194,15 @@ class LineupTab(QWidget):
         self.pdf_button.clicked.connect(self._lineup_pdf)
         self.cards_button = QPushButton("Run cards PDF…")
         self.cards_button.clicked.connect(self._run_cards_pdf)
+        self.print_button = QPushButton("&Print…")
+        self.print_button.setToolTip("Ctrl+P: print the lineup sheet")
+        paper = QMenu(self.print_button)
+        paper.addAction("Lineup sheet…", lambda: self.print_paper("lineup"))
+        paper.addAction("Run cards, one page per model…", lambda: self.print_paper("run-cards"))
+        self.print_button.setMenu(paper)
+        print_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Print), self)
+        print_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        print_key.activated.connect(lambda: self.print_paper("lineup"))
 
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Show:"))
@@ -201,6 +217,7 @@ class LineupTab(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.pdf_button)
         bar.addWidget(self.cards_button)
+        bar.addWidget(self.print_button)
         self.model_filter.setMinimumWidth(180)
         self.status_filter.setMinimumWidth(130)
         filters = QHBoxLayout()
@@ -668,6 +685,21 @@ class LineupTab(QWidget):
 
     def _run_cards_pdf(self) -> None:
         self._pdf("run-cards", "run_cards_document")
+
+    def print_paper(self, kind: str, printer=None) -> None:
+        """Print the lineup sheet (``lineup``) or the run cards (``run-cards``)."""
+        if self.show_id is None:
+            self.say("Pick a show first.")
+            return
+        from app.ui import printing
+
+        builder, label = _PAPER[kind]
+        try:
+            doc = getattr(printing, builder)(self.ctx.db, self.show_id)
+            if printing.print_document(doc, self, printer):
+                self.say(f"{label} sent to the printer.")
+        except Exception as exc:  # shown to the producer in words
+            self.say(f"Could not print: {explain(exc)}")
 
     def _pdf(self, suffix: str, builder: str) -> None:
         if self.show_id is None:
