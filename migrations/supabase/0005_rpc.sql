@@ -55,6 +55,8 @@ $$;
 -- THE PULL. Cursor text: '1:<xid>:<version>' — every change with (change_xid, version) up to
 -- that pair, and every change of a transaction with a smaller id, has been delivered.
 -- STABLE: the whole call reads one snapshot, and its xmin is the watermark.
+-- (0007 replaces it with a json result; dropped first so this file can be re-applied before it)
+DROP FUNCTION IF EXISTS public.sync_pull(uuid, text, integer);
 CREATE OR REPLACE FUNCTION public.sync_pull(p_event_id uuid, p_cursor text DEFAULT NULL,
                                             p_limit integer DEFAULT 500)
 RETURNS jsonb

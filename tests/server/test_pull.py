@@ -208,3 +208,25 @@ def test_pull_of_another_organizations_event_is_refused(supabase_db, org, door):
         supabase_db.pull(door, other.event_id)
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         supabase_db.pull(door, str(uuid.uuid4()))
+
+
+def test_a_column_added_to_a_synced_table_is_pulled_after_the_page_is_rebuilt(
+    supabase_db, org, door
+):
+    """pull_page is generated from the tables' columns (0007): a migration that adds one
+    ends with build_pull_page(), and the column travels. Rolled back, like a failed deploy."""
+    from psycopg.rows import dict_row
+
+    from tests.support.pg import apply_claims
+
+    with supabase_db.connect(autocommit=False, row_factory=dict_row) as conn:
+        conn.execute("ALTER TABLE public.venues ADD COLUMN stage_door text DEFAULT 'Rue Cler'")
+        conn.execute("SELECT showdesk_private.build_pull_page()")
+        apply_claims(conn, door, None)
+        page = conn.execute("SELECT sync_pull(%s, NULL, 500) AS r", (org.event_id,)).fetchone()
+        venue = next(c for c in page["r"]["changes"] if c["table"] == "venues")["row"]
+        assert venue["stage_door"] == "Rue Cler"
+        conn.rollback()
+    page = supabase_db.pull(door, org.event_id)
+    venue = next(c for c in page["changes"] if c["table"] == "venues")["row"]
+    assert "stage_door" not in venue
