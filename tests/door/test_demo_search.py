@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.domain.tokens import parse_token
 from app.domain.verdicts import Verdict
@@ -229,3 +229,23 @@ def test_seeding_leaves_the_connections_as_it_found_them(db):
             assert s.execute(text("PRAGMA foreign_keys")).scalar() == 1
             assert s.execute(text("PRAGMA cache_size")).scalar() == -2000
             assert s.scalar(select(func.count()).select_from(Ticket)) == 30
+
+
+def test_documents_fold_special_letters_only_where_there_are_some(demo_db):
+    """The triggers skip the fold for plain-ASCII text; every document still equals the fold
+    of its text (ß→ss, Ø→o, ...; accents stay for the FTS tokenizer to remove)."""
+    from app.domain.text import SPECIAL_LETTERS
+
+    db, event_id = demo_db
+    names = [("Plain", "Ascii Name", "Atelier 7"), ("Søren", "Æbelø-Łódź", "Straße ÐÞı")]
+    ids = [_add_named(db, event_id, first, last, f"ZZ-10{i}", company)[0]
+           for i, (first, last, company) in enumerate(names)]  # fmt: skip
+    table = str.maketrans(SPECIAL_LETTERS)
+    with db.session() as s:
+        for ticket_id, (first, last, company) in zip(ids, names, strict=True):
+            name, doc_company = s.execute(
+                text("SELECT name, company FROM ticket_search_docs WHERE ticket_id = :t"),
+                {"t": ticket_id},
+            ).one()
+            assert name == f"{first} {last}".translate(table)
+            assert doc_company == company.translate(table)
