@@ -452,6 +452,12 @@ class SyncEngine:
             # integrity, so the replica does not refuse a child whose parent is a page later.
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             conn.exec_driver_sql("PRAGMA cache_size=-65536")  # 64 MB: big pages, big indexes
+            if bulk:
+                # A bulk page can be pulled again, so its commit need not wait for the disk:
+                # in WAL mode it is still atomic with its cursor and survives a killed process;
+                # only a power cut could undo it (with its cursor: the page comes again), and
+                # the next FULL commit (a check-in) syncs it to disk anyway.
+                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
             pending = _pending_rows(session)
             skipped = _load_skipped(session)
             upserts: dict[str, list[tuple[dict, int | None]]] = {}
@@ -506,6 +512,7 @@ class SyncEngine:
         finally:
             try:
                 session.connection().exec_driver_sql("PRAGMA foreign_keys=ON")
+                session.connection().exec_driver_sql("PRAGMA synchronous=FULL")
                 session.commit()
             finally:
                 session.close()
