@@ -249,3 +249,42 @@ def test_documents_fold_special_letters_only_where_there_are_some(demo_db):
             ).one()
             assert name == f"{first} {last}".translate(table)
             assert doc_company == company.translate(table)
+
+
+def test_documents_follow_text_edits_and_ignore_other_columns(demo_db):
+    """Update triggers rebuild a ticket's document only when its text changed (sync upserts
+    set every column): a new surname is found, a changed note leaves the document as it was."""
+    from app.store.models import Attendee, Order, Ticket
+
+    db, event_id = demo_db
+    ticket_id, attendee_id = _add_named(db, event_id, "Ines", "Quarto", "ZZ-000201")
+
+    def doc():
+        with db.session() as s:
+            return s.execute(
+                text("SELECT id, name, numbers FROM ticket_search_docs WHERE ticket_id = :t"),
+                {"t": ticket_id},
+            ).one()
+
+    def found(query):
+        with db.session() as s:
+            return ticket_id in [h.ticket_id for h in search_tickets(s, event_id, query)]
+
+    before = doc()
+    with db.session() as s:
+        s.get(Attendee, attendee_id).notes = "VIP table 4"
+        s.get(Ticket, ticket_id).status = "cancelled"
+    assert doc() == before  # same row: not rebuilt
+    with db.session() as s:
+        s.get(Attendee, attendee_id).last_name = "Quintana"
+    assert found("ines quintana") and not found("quarto")
+    with db.session() as s:
+        s.get(Ticket, ticket_id).ticket_number = "ZZ-000299"
+        order = s.scalar(select(Order).where(Order.event_id == event_id).limit(1))
+        s.get(Ticket, ticket_id).order_id = order.id
+        order_number = order.order_number
+    assert doc()[2] == f"ZZ-000299 {order_number}"
+    assert found("000299")
+    with db.session() as s:
+        s.get(Order, order.id).order_number = "RENUMBERED-77"
+    assert doc()[2] == "ZZ-000299 RENUMBERED-77"

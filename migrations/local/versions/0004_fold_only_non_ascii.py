@@ -1,10 +1,15 @@
-"""search documents: fold special letters only in text that has any
+"""search documents: fold special letters only in text that has any; rebuild a document
+only when its text changed
 
 The document triggers of 0002 fold letters Unicode does not decompose (ß, ø, æ, ...) with a
 chain of 17 ``replace`` calls per field, three fields per ticket, on every ticket, attendee
 and order write. Most names, emails and companies are plain ASCII, where the chain changes
 nothing; one GLOB for "any character outside printable ASCII" now decides whether to run it.
 Same documents, less than half the time to build them (an initial sync builds 100,000).
+
+The update triggers also ran on every update: sync upserts set every column, so a changed
+note or ticket status rebuilt the documents and their full-text entries. They now run only
+when a column the document is made of really changed (``WHEN old.x IS NOT new.x ...``).
 
 Revision ID: 0004_fold_only_non_ascii
 Revises: 0003_ticket_number_trigrams
@@ -47,6 +52,20 @@ def _insert_docs(guarded: bool) -> str:
 """
 
 
+# What each table contributes to the documents: the update triggers watch these.
+_DOC_COLUMNS = {
+    "tickets": ("id", "event_id", "attendee_id", "order_id", "ticket_number"),
+    "attendees": ("id", "first_name", "last_name", "email", "company"),
+    "orders": ("id", "order_number"),
+}
+
+
+def _when_changed(table: str, lean: bool) -> str:
+    if not lean:
+        return ""
+    return "WHEN " + " OR ".join(f"old.{c} IS NOT new.{c}" for c in _DOC_COLUMNS[table])
+
+
 def _document_triggers(guarded: bool) -> None:
     insert_docs = _insert_docs(guarded)
     op.execute("DROP TRIGGER IF EXISTS ticket_search_tickets_ai")
@@ -61,7 +80,8 @@ def _document_triggers(guarded: bool) -> None:
     op.execute(
         f"""
         CREATE TRIGGER ticket_search_tickets_au
-        AFTER UPDATE OF id, event_id, attendee_id, order_id, ticket_number ON tickets BEGIN
+        AFTER UPDATE OF id, event_id, attendee_id, order_id, ticket_number ON tickets
+        {_when_changed("tickets", guarded)} BEGIN
             DELETE FROM ticket_search_docs WHERE ticket_id = old.id;
             {insert_docs} WHERE t.id = new.id;
         END
@@ -76,10 +96,11 @@ def _document_triggers(guarded: bool) -> None:
                 else ""
             )
             name = f"ticket_search_{table}_{when.lower()}"
+            condition = _when_changed(table, guarded) if when == "UPDATE" else ""
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
             op.execute(
                 f"""
-                CREATE TRIGGER {name} AFTER {when} ON {table} BEGIN
+                CREATE TRIGGER {name} AFTER {when} ON {table} {condition} BEGIN
                     {refresh_old}
                     DELETE FROM ticket_search_docs WHERE ticket_id IN
                         (SELECT id FROM tickets WHERE {column} = {row}.id);
