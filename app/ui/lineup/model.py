@@ -150,12 +150,9 @@ class LineupTableModel(QAbstractTableModel):
         # Painting 200 looks asks for ~1000 cells a frame: rows are computed once into plain
         # lists per role, then each call is two look-ups.
         row = index.row()
-        cached = self._cache.get(row)
+        cached = self._roles(row)
         if cached is None:
-            a = self.appearance_at(row)
-            if a is None:
-                return None
-            cached = self._cache[row] = self._row_roles(a, row)
+            return None
         values = cached.get(int(role))
         if values is not None:
             return values[index.column()]
@@ -166,13 +163,17 @@ class LineupTableModel(QAbstractTableModel):
 
     def content_key(self, row: int, column: int) -> tuple | None:
         """What the cell shows (text, colours, bold, picture): its picture's cache key."""
+        cached = self._roles(row)
+        return None if cached is None else cached[_CONTENT][column]
+
+    def _roles(self, row: int) -> dict[int, list] | None:
         cached = self._cache.get(row)
         if cached is None:
             a = self.appearance_at(row)
             if a is None:
                 return None
             cached = self._cache[row] = self._row_roles(a, row)
-        return cached[_CONTENT][column]
+        return cached
 
     def _row_roles(self, a: Appearance, row: int) -> dict[int, list]:
         ncols = len(COLUMNS)
