@@ -20,7 +20,8 @@ MAX_BYTES = 200_000  # the house rule for committed media
 SIZE = (1280, 800)
 
 
-def _wait(app: Any, condition: Callable[[], bool], seconds: float = 15.0) -> bool:
+def wait_for(app: Any, condition: Callable[[], bool], seconds: float = 15.0) -> bool:
+    """Process events until ``condition()`` holds or ``seconds`` pass; whether it held."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         app.processEvents()
@@ -31,7 +32,7 @@ def _wait(app: Any, condition: Callable[[], bool], seconds: float = 15.0) -> boo
 
 
 def _settle(app: Any, seconds: float) -> None:
-    _wait(app, lambda: False, seconds)
+    wait_for(app, lambda: False, seconds)
 
 
 def save_png(widget: Any, path: Path) -> int:
@@ -138,20 +139,20 @@ def take(out: Path) -> list[tuple[str, int]]:
             _settle(app, 0.3)
             saved.append((name, save_png(window, out / f"{name}.png")))
 
-        if not _wait(app, lambda: door.is_ready and shown, 30):
+        if not wait_for(app, lambda: door.is_ready and shown, 30):
             raise RuntimeError("the demo ticket was not read from the camera frames in 30 s")
         door.feed.stop()  # keep the last picture (the phone with the code) in the preview
         shoot("door-admitted")
         door.scan_code(code)  # the same ticket again, from the USB scanner
-        _wait(app, lambda: len(shown) >= 2)
+        wait_for(app, lambda: len(shown) >= 2)
         shoot("door-already-admitted")
         door.scan_code(forge(code))
-        _wait(app, lambda: len(shown) >= 3)
+        wait_for(app, lambda: len(shown) >= 3)
         shoot("door-forged")
         door.clear()
         door.focus_search()
         door.search.box.setText("mar")
-        _wait(app, lambda: door.search.results.count() > 0, 5)
+        wait_for(app, lambda: door.search.results.count() > 0, 5)
         shoot("door-search")
         for name, tab in (
             ("lineup", window.lineup),

@@ -14,16 +14,6 @@ import time
 from pathlib import Path
 
 
-def wait(app, condition, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        app.processEvents()
-        if condition():
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def main() -> int:
     from sqlalchemy import func, select
 
@@ -33,13 +23,14 @@ def main() -> int:
     from app.ui.lineup import LineupTab
     from app.ui.lineup.bench import _seeded_context
     from app.ui.qt import QApplication
+    from app.ui.screenshots import wait_for
 
     app = QApplication(sys.argv)
     ctx = _seeded_context(synthetic_lineup(12), Path(tempfile.mkdtemp()))
     tab = LineupTab(ctx)
     tab.setGeometry(0, 0, 1200, 760)
     tab.show()
-    assert wait(app, lambda: tab.model.rowCount() == 12 and tab.isVisible())
+    assert wait_for(app, lambda: tab.model.rowCount() == 12 and tab.isVisible())
     time.sleep(0.3)
     app.processEvents()
 
@@ -60,15 +51,15 @@ def main() -> int:
          "mousemove", str(x1), str(y1 + 4), "sleep", "0.3",
          "mousemove", str(x1), str(y1), "sleep", "0.3", "mouseup", "1"],
     )  # fmt: skip
-    wait(app, lambda: pointer.poll() is not None, 20)
-    wait(app, lambda: ids() != before, 3)
+    wait_for(app, lambda: pointer.poll() is not None, 20)
+    wait_for(app, lambda: ids() != before, 3)
     after = ids()
 
     def saved() -> int:
         with ctx.db.session() as s:
             return s.scalar(select(func.count()).select_from(OutboxEntry))
 
-    wait(app, lambda: saved() > 0, 5)
+    wait_for(app, lambda: saved() > 0, 5)
     print(json.dumps({
         "moved_from": 7, "moved_to": after.index(before[7]),
         "others_in_order": [i for i in after if i != before[7]] == before[:7] + before[8:],

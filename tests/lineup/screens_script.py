@@ -18,27 +18,18 @@ def xrandr(*args: str) -> None:
     subprocess.run(["xrandr", *args], check=True, capture_output=True, timeout=10)
 
 
-def wait(app, condition, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        app.processEvents()
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def main() -> int:
     from app.domain.bench_lineup import synthetic_lineup
     from app.ui import show_display, tasks
     from app.ui.lineup.bench import _seeded_context
     from app.ui.qt import QApplication, QWidget
+    from app.ui.screenshots import wait_for
 
     app = QApplication(sys.argv)
     xrandr("--setmonitor", "CONTROL", "640/1x800/1+0+0", "none")
     xrandr("--setmonitor", "TV", "640/1x800/1+640+0", "none")
     names = lambda: {s.name() for s in app.screens()}  # noqa: E731
-    assert wait(app, lambda: {"CONTROL", "TV"} <= names()), names()
+    assert wait_for(app, lambda: {"CONTROL", "TV"} <= names()), names()
 
     ctx = _seeded_context(synthetic_lineup(12), Path(tempfile.mkdtemp()))
     from app.store import lineup_store
@@ -49,9 +40,9 @@ def main() -> int:
     control.setWindowTitle("control")
     control.setGeometry(20, 20, 500, 400)
     control.show()
-    wait(app, lambda: control.screen() is not None and control.screen().name() == "CONTROL", 5)
+    wait_for(app, lambda: control.screen() is not None and control.screen().name() == "CONTROL", 5)
     display = show_display.open_show_display(ctx, lineup, control=control)
-    wait(app, display.isVisible, 5)
+    wait_for(app, display.isVisible, 5)
     time.sleep(0.3)
     app.processEvents()
     opened_on = display.screen().name()
@@ -60,8 +51,8 @@ def main() -> int:
     removed: list[str] = []
     app.screenRemoved.connect(lambda s: removed.append(s.name()))
     xrandr("--delmonitor", opened_on)
-    wait(app, lambda: removed, 10)
-    wait(app, lambda: display.screen() is not None and display.screen().name() != opened_on, 5)
+    wait_for(app, lambda: removed, 10)
+    wait_for(app, lambda: display.screen() is not None and display.screen().name() != opened_on, 5)
     time.sleep(0.3)
     app.processEvents()
     from app.ui.qt import QEvent, QKeyEvent, Qt

@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+
+from tests.support.xvfb import needs, run_module
 
 pytestmark = pytest.mark.gui
 
-SCRIPT = Path(__file__).with_name("screens_script.py")
-ROOT = Path(__file__).resolve().parents[2]
 
-
-@pytest.mark.skipif(
-    not (shutil.which("xvfb-run") and shutil.which("xrandr")),
-    reason="needs xvfb-run and xrandr (apt: xvfb x11-xserver-utils)",
-)
+@needs("xrandr")
 def test_display_opens_on_the_other_screen_and_moves_when_it_is_unplugged():
-    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
-    env["QT_QPA_PLATFORM"] = "xcb"
-    done = subprocess.run(
-        ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", sys.executable, str(SCRIPT)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    assert done.returncode == 0 and lines, done.stderr[-2000:]
-    result = json.loads(lines[-1])
+    result = run_module("tests.lineup.screens_script")
     assert result["control_on"] == "CONTROL"
     assert result["opened_on"] == "TV" and result["opened_geometry"] == [640, 0, 640, 800]
     assert result["removed"] == ["TV"]
