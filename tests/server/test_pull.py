@@ -150,6 +150,90 @@ def test_malformed_or_future_cursor_resets(supabase_db, org, door):
         assert supabase_db.pull(door, org.event_id, cursor)["reset"] is True, cursor
 
 
+def test_a_cursor_taken_under_another_role_starts_again(supabase_db, org, door):
+    supabase_db.create_tickets(org, 2)
+    backstage = supabase_db.create_backstage(org)
+    _, cursor = supabase_db.pull_all(door, org.event_id)
+    assert cursor.startswith("2:")
+    producer = supabase_db.claims(org, "producer", org.devices[0])
+    # the same kiosk signed in as a producer: what the door cursor passed is not enough
+    assert supabase_db.pull(producer, org.event_id, cursor)["reset"] is True
+    full, producer_cursor = supabase_db.pull_all(producer, org.event_id, "")
+    assert set(backstage["appearances"]) <= set(_ids(full, "runway_appearances"))
+    assert _ids(full, "tickets") == []
+    # and back: each scope keeps its own cursor valid, the other's resets
+    assert supabase_db.pull(door, org.event_id, cursor)["reset"] is False
+    assert supabase_db.pull(door, org.event_id, producer_cursor)["reset"] is True
+    # a kiosk of another organization has another scope too
+    other = supabase_db.create_org("Beta")
+    outsider = supabase_db.claims(other, "door", supabase_db.create_device(other))
+    _, beta_cursor = supabase_db.pull_all(outsider, other.event_id)
+    assert beta_cursor.split(":")[1] != cursor.split(":")[1]
+
+
+def test_a_cursor_of_the_first_format_is_still_read(supabase_db, org, door):
+    tickets = supabase_db.create_tickets(org, 2)
+    _, cursor = supabase_db.pull_all(door, org.event_id)
+    _, _, xid, version = cursor.split(":")
+    supabase_db.execute("UPDATE tickets SET status = 'cancelled' WHERE id = %s", (tickets[0],))
+    page = supabase_db.pull(door, org.event_id, f"1:{xid}:{version}")
+    assert page["reset"] is False and tickets[0] in _ids(page["changes"], "tickets")
+    assert page["cursor"].startswith("2:")
+
+
+def test_a_row_moved_to_another_event_leaves_a_tombstone_where_it_was(supabase_db, org):
+    producer = supabase_db.claims(org, "producer", org.devices[0])
+    backstage = supabase_db.create_backstage(org)
+    model = backstage["models"][1]
+    second = supabase_db.create_event(org)
+    _, here = supabase_db.pull_all(producer, org.event_id)
+    _, there = supabase_db.pull_all(producer, second)
+
+    supabase_db.execute("UPDATE models SET event_id = %s WHERE id = %s", (second, model))
+    left, here = supabase_db.pull_all(producer, org.event_id, here)
+    assert [(c["table"], c["id"], c["deleted"]) for c in left] == [("models", model, True)]
+    arrived, there = supabase_db.pull_all(producer, second, there)
+    assert [(c["id"], c["deleted"], c["row"]["event_id"]) for c in arrived] == [
+        (model, False, second)
+    ]
+    # a replica of the first event starting now never gets the row, only the harmless tombstone
+    fresh, _ = supabase_db.pull_all(producer, org.event_id, "")
+    assert [c["deleted"] for c in fresh if c["id"] == model] == [True]
+
+    # moved back: the row comes back after its tombstone, and the second event loses it
+    supabase_db.execute("UPDATE models SET event_id = %s WHERE id = %s", (org.event_id, model))
+    back, _ = supabase_db.pull_all(producer, org.event_id, here)
+    assert [(c["id"], c["deleted"]) for c in back] == [(model, False)]
+    gone, _ = supabase_db.pull_all(producer, second, there)
+    assert [(c["id"], c["deleted"]) for c in gone] == [(model, True)]
+    fresh, _ = supabase_db.pull_all(producer, org.event_id, "")
+    assert [c["deleted"] for c in fresh if c["id"] == model] == [True, False]
+
+    # the tombstones of moves expire with the others
+    purged = supabase_db.scalar("SELECT sync_purge(now() + interval '31 days')")
+    assert purged["purged_tombstones"] == 2
+    assert supabase_db.scalar("SELECT count(*) FROM sync_moved_out") == 0
+    assert supabase_db.pull(producer, org.event_id, here)["reset"] is True
+
+
+def test_moves_of_another_organization_are_not_readable(supabase_db, org):
+    backstage = supabase_db.create_backstage(org)
+    second = supabase_db.create_event(org)
+    supabase_db.execute(
+        "UPDATE models SET event_id = %s WHERE id = %s", (second, backstage["models"][0])
+    )
+    other = supabase_db.create_org("Beta")
+    outsider = supabase_db.claims(other, "organizer", supabase_db.create_device(other))
+    with supabase_db.as_claims(outsider) as conn:
+        assert conn.execute("SELECT count(*) AS n FROM sync_moved_out").fetchone()["n"] == 0
+    door = supabase_db.claims(org, "door", org.devices[0])
+    with supabase_db.as_claims(door) as conn:  # door staff do not read models
+        assert conn.execute("SELECT count(*) AS n FROM sync_moved_out").fetchone()["n"] == 0
+    organizer = supabase_db.claims(org, "organizer", org.devices[0])
+    with supabase_db.as_claims(organizer) as conn:
+        assert conn.execute("SELECT count(*) AS n FROM sync_moved_out").fetchone()["n"] == 1
+
+
 def _insert_attendee(conn: psycopg.Connection, event_id: str, name: str) -> tuple[str, int]:
     row = conn.execute(
         "INSERT INTO attendees (event_id, first_name, last_name) VALUES (%s, %s, 'Late') RETURNING id, version",

@@ -458,6 +458,18 @@ class SupabaseDB:
             ).fetchone()["id"]
         return OrgFixture(str(org_id), name, str(venue_id), str(event_id), str(tt_id))
 
+    def create_event(self, org: OrgFixture, name: str = "Second show") -> str:
+        """Another event of ``org``, at the same venue and times as its first."""
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        return str(
+            self.scalar(
+                "INSERT INTO events (organization_id, venue_id, name, slug, timezone, starts_at,"
+                " ends_at) SELECT organization_id, venue_id, %s, %s, timezone, starts_at, ends_at"
+                " FROM events WHERE id = %s RETURNING id",
+                (name, slug, org.event_id),
+            )
+        )
+
     def create_device(
         self, org: OrgFixture | str, name: str = "Kiosk 1", gate: str = "Main"
     ) -> str:

@@ -226,3 +226,47 @@ def test_refused_edit_gets_the_server_state_the_pull_held_back(world):
         row = session.get(Attendee, attendee_id)
         assert (row.company, row.notes) == ("Server Co", None)  # the server's row, not ours
         assert len(reports.dead_letters(session)) == 1  # and the refused edit is shown
+
+
+def test_a_kiosk_signed_in_under_another_role_gets_what_that_role_sees(world):
+    from app.store.models import Model, RunwayAppearance
+
+    backstage = world.sdb.create_backstage(world.org)
+    kiosk = world.kiosk("Kiosk 1")
+    kiosk.engine.sync_once()
+
+    def counts() -> tuple[int, int, int]:
+        with kiosk.db.session() as session:
+            return tuple(
+                len(session.scalars(select(model.id)).all())
+                for model in (Ticket, Attendee, RunwayAppearance)
+            )
+
+    assert counts() == (12, 12, 0)
+    # the same machine, now a producer's: the door's cursor has passed the lineup
+    kiosk.engine.backend.close()
+    kiosk.engine.backend = world.backend(kiosk.device_id, staff_role="producer")
+    report = kiosk.engine.sync_once()
+    assert report.pull.resets == 1
+    assert counts() == (0, 0, len(backstage["appearances"]))
+    # and back to the door
+    kiosk.engine.backend.close()
+    kiosk.engine.backend = world.backend(kiosk.device_id)
+    assert kiosk.engine.sync_once().pull.resets == 1
+    assert counts() == (12, 12, 0)
+    with kiosk.db.session() as session:
+        assert session.scalars(select(Model)).all() == []
+    assert kiosk.engine.sync_once().pull.resets == 0
+
+
+def test_a_ticket_moved_to_another_event_leaves_the_kiosks_of_this_one(world):
+    kiosk = world.kiosk("Desk", staff_role="organizer")
+    kiosk.engine.sync_once()
+    second = world.sdb.create_event(world.org)
+    moved = world.tickets[3]
+    world.sdb.execute("UPDATE tickets SET event_id = %s WHERE id = %s", (second, moved))
+    report = kiosk.engine.sync_once()
+    assert report.pull.resets == 0 and report.pull.deleted == 1
+    with kiosk.db.session() as session:
+        assert session.get(Ticket, moved) is None
+        assert len(session.scalars(select(Ticket.id)).all()) == 11
