@@ -1,6 +1,6 @@
 """Where the sync engine sends and fetches changes: Supabase over HTTPS, or Postgres directly.
 
-Both call the same SQL functions (``sync_pull``, ``sync_push``, ``register_device``) under the
+Both call the same SQL functions (``public.showdesk_sync_pull``, ``_sync_push``, ``_register_device``) under the
 same role and JWT claims, so the same Row Level Security applies whichever way a kiosk talks.
 Every failure is raised as :class:`SyncError` whose ``transient`` flag tells the engine whether
 to retry later (network, overload, expired session) or to set the mutation aside (bad data,
@@ -226,7 +226,7 @@ class PostgresBackend:
 
     def pull(self, event_id: str, cursor: str, limit: int) -> PullPage:
         data, server_time = self._call(
-            "select sync_pull(%s::uuid, %s, %s), now()",
+            "select public.showdesk_sync_pull(%s::uuid, %s, %s), now()",
             (event_id, cursor or "", limit),
             whole_row=True,
         )
@@ -237,11 +237,13 @@ class PostgresBackend:
     def push(self, device_id: str, mutations: list[dict[str, Any]]) -> list[PushResult]:
         from psycopg.types.json import Jsonb
 
-        data = self._call("select sync_push(%s::uuid, %s)", (device_id, Jsonb(mutations)))
+        data = self._call(
+            "select public.showdesk_sync_push(%s::uuid, %s)", (device_id, Jsonb(mutations))
+        )
         return _push_results(data)
 
     def register_device(self, name: str, gate: str) -> str:
-        data = self._call("select register_device(%s, %s)", (name, gate))
+        data = self._call("select public.showdesk_register_device(%s, %s)", (name, gate))
         if isinstance(data, str):
             data = json.loads(data)
         return str(data["device_id"])
@@ -376,17 +378,18 @@ class SupabaseBackend:
     def pull(self, event_id: str, cursor: str, limit: int) -> PullPage:
         return _pull_page(
             self._rpc(
-                "sync_pull", {"p_event_id": event_id, "p_cursor": cursor or "", "p_limit": limit}
+                "showdesk_sync_pull",
+                {"p_event_id": event_id, "p_cursor": cursor or "", "p_limit": limit},
             )
         )
 
     def push(self, device_id: str, mutations: list[dict[str, Any]]) -> list[PushResult]:
         return _push_results(
-            self._rpc("sync_push", {"p_device_id": device_id, "p_mutations": mutations})
+            self._rpc("showdesk_sync_push", {"p_device_id": device_id, "p_mutations": mutations})
         )
 
     def register_device(self, name: str, gate: str) -> str:
-        data = self._rpc("register_device", {"p_name": name, "p_gate": gate})
+        data = self._rpc("showdesk_register_device", {"p_name": name, "p_gate": gate})
         if isinstance(data, str):
             data = json.loads(data)
         return str(data["device_id"])

@@ -30,6 +30,10 @@ from app.sync.backends import PostgresBackend
 from app.sync.engine import SyncEngine
 from app.sync.localpg import SUPABASE_MIGRATIONS, apply_sql_dir, temporary_postgres
 
+SHOWDESK_TABLES = "-c search_path=showdesk"
+"""Connection option of the benchmark's own superuser and naive-client connections, which name
+Showdesk's tables unqualified (the sync engine's backend qualifies every name itself)."""
+
 TARGETS = {"initial_rows_per_s": 10_000, "incremental_s": 1.0, "push_10k_s": 10.0, "a_to_b_s": 5.0}
 
 
@@ -38,7 +42,7 @@ def seed_server(dsn: str, tickets: int) -> dict[str, str]:
     N tickets (legacy plain codes ``BENCH-<n>``), generated server-side."""
     import psycopg
 
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with psycopg.connect(dsn, autocommit=True, options=SHOWDESK_TABLES) as conn:
         org = conn.execute(
             "insert into organizations (name, slug) values ('Bench House', 'bench') returning id"
         ).fetchone()[0]
@@ -134,7 +138,7 @@ def naive_initial(dsn: str, claims: dict, db, page: int = 1000) -> int:
     from psycopg.rows import dict_row
 
     rows = 0
-    with psycopg.connect(dsn, row_factory=dict_row) as conn:
+    with psycopg.connect(dsn, row_factory=dict_row, options=SHOWDESK_TABLES) as conn:
         for model in REPLICATED_TABLES:
             table = model.__tablename__
             offset = 0
@@ -290,7 +294,7 @@ def run_bench(tickets: int, say=print) -> dict[str, Any]:
         db_naive.close()
 
         # 2. incremental: 1,000 rows changed on the server
-        with psycopg.connect(dsn, autocommit=True) as conn:
+        with psycopg.connect(dsn, autocommit=True, options=SHOWDESK_TABLES) as conn:
             conn.execute(
                 "update attendees set notes = 'changed ' || now() where id in "
                 "(select id from attendees where event_id = %s order by id limit 1000)",
@@ -317,7 +321,7 @@ def run_bench(tickets: int, say=print) -> dict[str, Any]:
         t = time.perf_counter()
         pushed = engine_a.push()
         push_s = time.perf_counter() - t
-        with psycopg.connect(dsn) as conn:
+        with psycopg.connect(dsn, options=SHOWDESK_TABLES) as conn:
             on_server = conn.execute(
                 "select count(*) from checkins where id = any(%s::uuid[])", (queued,)
             ).fetchone()[0]

@@ -82,7 +82,7 @@ def register(code: ProvisionCode, timeout: float = 15.0) -> str:
 
     try:
         response = httpx.post(
-            f"{code.url.rstrip('/')}/rest/v1/rpc/register_device",
+            f"{code.url.rstrip('/')}/rest/v1/rpc/showdesk_register_device",
             json={"p_name": code.name, "p_gate": code.gate},
             headers={"apikey": code.key, "Authorization": f"Bearer {code.token}"},
             timeout=timeout,

@@ -1,4 +1,10 @@
--- Showdesk 0002: the replicated tables, a faithful subset of the platform's schema.
+-- Showdesk 0002: Showdesk's own replicated tables, in schema showdesk.
+--
+-- They carry the names of the kiosk's replica and of several FashionOS platform tables, but
+-- they are not the platform's tables: a platform project keeps its own tables in public
+-- untouched, and a bridge (0010 on) maps them into this contract. Every name is qualified
+-- (or resolved with search_path = showdesk only), so an existing public table of the same
+-- name is never adopted.
 --
 -- Column names are those of app/store/models.py (the kiosk's SQLite replica). Every id is a
 -- uuid born where the row is born (server default or client-supplied). Times are timestamptz,
@@ -7,7 +13,9 @@
 --   version     the row's change number (from sync_version_seq, set by a trigger, 0003);
 --   updated_at  when the row last changed on the server (set by the same trigger).
 
-CREATE TABLE IF NOT EXISTS organizations (
+SET search_path = showdesk, pg_catalog;
+
+CREATE TABLE IF NOT EXISTS showdesk.organizations (
   id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   name        text NOT NULL,
   slug        text NOT NULL,
@@ -15,9 +23,9 @@ CREATE TABLE IF NOT EXISTS organizations (
   updated_at  timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE TABLE IF NOT EXISTS venues (
+CREATE TABLE IF NOT EXISTS showdesk.venues (
   id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  organization_id  uuid NOT NULL REFERENCES organizations (id),
+  organization_id  uuid NOT NULL REFERENCES showdesk.organizations (id),
   name             text NOT NULL,
   address          text,
   city             text,
@@ -27,12 +35,12 @@ CREATE TABLE IF NOT EXISTS venues (
   version          bigint NOT NULL DEFAULT 0,
   updated_at       timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS venues_organization_id_idx ON venues (organization_id);
+CREATE INDEX IF NOT EXISTS venues_organization_id_idx ON showdesk.venues (organization_id);
 
-CREATE TABLE IF NOT EXISTS events (
+CREATE TABLE IF NOT EXISTS showdesk.events (
   id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  organization_id  uuid NOT NULL REFERENCES organizations (id),
-  venue_id         uuid REFERENCES venues (id),
+  organization_id  uuid NOT NULL REFERENCES showdesk.organizations (id),
+  venue_id         uuid REFERENCES showdesk.venues (id),
   name             text NOT NULL,
   slug             text NOT NULL,
   status           text NOT NULL DEFAULT 'published',
@@ -45,11 +53,11 @@ CREATE TABLE IF NOT EXISTS events (
   version          bigint NOT NULL DEFAULT 0,
   updated_at       timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS events_organization_id_idx ON events (organization_id);
+CREATE INDEX IF NOT EXISTS events_organization_id_idx ON showdesk.events (organization_id);
 
-CREATE TABLE IF NOT EXISTS ticket_types (
+CREATE TABLE IF NOT EXISTS showdesk.ticket_types (
   id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  event_id         uuid NOT NULL REFERENCES events (id),
+  event_id         uuid NOT NULL REFERENCES showdesk.events (id),
   name             text NOT NULL,
   tier             text NOT NULL,
   price            numeric NOT NULL DEFAULT 0 CHECK (price >= 0),
@@ -65,11 +73,11 @@ CREATE TABLE IF NOT EXISTS ticket_types (
   version          bigint NOT NULL DEFAULT 0,
   updated_at       timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS ticket_types_event_id_idx ON ticket_types (event_id);
+CREATE INDEX IF NOT EXISTS ticket_types_event_id_idx ON showdesk.ticket_types (event_id);
 
-CREATE TABLE IF NOT EXISTS orders (
+CREATE TABLE IF NOT EXISTS showdesk.orders (
   id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  event_id      uuid NOT NULL REFERENCES events (id),
+  event_id      uuid NOT NULL REFERENCES showdesk.events (id),
   order_number  text NOT NULL,
   buyer_name    text,
   buyer_email   text,
@@ -80,12 +88,12 @@ CREATE TABLE IF NOT EXISTS orders (
   version       bigint NOT NULL DEFAULT 0,
   updated_at    timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS orders_event_id_idx ON orders (event_id);
-CREATE INDEX IF NOT EXISTS orders_order_number_idx ON orders (order_number);
+CREATE INDEX IF NOT EXISTS orders_event_id_idx ON showdesk.orders (event_id);
+CREATE INDEX IF NOT EXISTS orders_order_number_idx ON showdesk.orders (order_number);
 
-CREATE TABLE IF NOT EXISTS attendees (
+CREATE TABLE IF NOT EXISTS showdesk.attendees (
   id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  event_id    uuid NOT NULL REFERENCES events (id),
+  event_id    uuid NOT NULL REFERENCES showdesk.events (id),
   first_name  text NOT NULL,
   last_name   text NOT NULL,
   email       text,
@@ -95,14 +103,14 @@ CREATE TABLE IF NOT EXISTS attendees (
   version     bigint NOT NULL DEFAULT 0,
   updated_at  timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS attendees_event_id_idx ON attendees (event_id);
+CREATE INDEX IF NOT EXISTS attendees_event_id_idx ON showdesk.attendees (event_id);
 
-CREATE TABLE IF NOT EXISTS tickets (
+CREATE TABLE IF NOT EXISTS showdesk.tickets (
   id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  event_id        uuid NOT NULL REFERENCES events (id),
-  ticket_type_id  uuid NOT NULL REFERENCES ticket_types (id),
-  attendee_id     uuid REFERENCES attendees (id),
-  order_id        uuid REFERENCES orders (id),
+  event_id        uuid NOT NULL REFERENCES showdesk.events (id),
+  ticket_type_id  uuid NOT NULL REFERENCES showdesk.ticket_types (id),
+  attendee_id     uuid REFERENCES showdesk.attendees (id),
+  order_id        uuid REFERENCES showdesk.orders (id),
   ticket_number   text NOT NULL,
   qr_code_data    text NOT NULL UNIQUE,
   token_serial    integer NOT NULL DEFAULT 1,
@@ -113,14 +121,14 @@ CREATE TABLE IF NOT EXISTS tickets (
   version         bigint NOT NULL DEFAULT 0,
   updated_at      timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS tickets_event_id_idx ON tickets (event_id);
-CREATE INDEX IF NOT EXISTS tickets_attendee_id_idx ON tickets (attendee_id);
-CREATE INDEX IF NOT EXISTS tickets_order_id_idx ON tickets (order_id);
-CREATE INDEX IF NOT EXISTS tickets_ticket_number_idx ON tickets (ticket_number);
+CREATE INDEX IF NOT EXISTS tickets_event_id_idx ON showdesk.tickets (event_id);
+CREATE INDEX IF NOT EXISTS tickets_attendee_id_idx ON showdesk.tickets (attendee_id);
+CREATE INDEX IF NOT EXISTS tickets_order_id_idx ON showdesk.tickets (order_id);
+CREATE INDEX IF NOT EXISTS tickets_ticket_number_idx ON showdesk.tickets (ticket_number);
 
-CREATE TABLE IF NOT EXISTS revoked_tokens (
+CREATE TABLE IF NOT EXISTS showdesk.revoked_tokens (
   id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  event_id      uuid NOT NULL REFERENCES events (id),
+  event_id      uuid NOT NULL REFERENCES showdesk.events (id),
   ticket_id     uuid NOT NULL,
   token_serial  integer NOT NULL,
   reason        text NOT NULL,
@@ -129,14 +137,14 @@ CREATE TABLE IF NOT EXISTS revoked_tokens (
   updated_at    timestamptz NOT NULL DEFAULT now(),
   UNIQUE (ticket_id, token_serial)
 );
-CREATE INDEX IF NOT EXISTS revoked_tokens_event_id_idx ON revoked_tokens (event_id);
+CREATE INDEX IF NOT EXISTS revoked_tokens_event_id_idx ON showdesk.revoked_tokens (event_id);
 
 -- Append-only log of scans. ticket_id / device_id carry no foreign key on purpose: a scan is
 -- never refused by the server because its ticket or device row is missing (scans are never
 -- dropped); double_entry is maintained by the server (0003).
-CREATE TABLE IF NOT EXISTS checkins (
+CREATE TABLE IF NOT EXISTS showdesk.checkins (
   id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  event_id           uuid NOT NULL REFERENCES events (id),
+  event_id           uuid NOT NULL REFERENCES showdesk.events (id),
   ticket_id          uuid,
   device_id          uuid NOT NULL,
   gate               text NOT NULL DEFAULT 'Main',
@@ -154,13 +162,13 @@ CREATE TABLE IF NOT EXISTS checkins (
   version            bigint NOT NULL DEFAULT 0,
   updated_at         timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS checkins_event_id_idx ON checkins (event_id);
-CREATE INDEX IF NOT EXISTS checkins_ticket_scanned_idx ON checkins (ticket_id, scanned_at);
-CREATE INDEX IF NOT EXISTS checkins_annuls_idx ON checkins (annuls_checkin_id) WHERE annuls_checkin_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS checkins_event_id_idx ON showdesk.checkins (event_id);
+CREATE INDEX IF NOT EXISTS checkins_ticket_scanned_idx ON showdesk.checkins (ticket_id, scanned_at);
+CREATE INDEX IF NOT EXISTS checkins_annuls_idx ON showdesk.checkins (annuls_checkin_id) WHERE annuls_checkin_id IS NOT NULL;
 
-CREATE TABLE IF NOT EXISTS runway_shows (
+CREATE TABLE IF NOT EXISTS showdesk.runway_shows (
   id                        uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  event_id                  uuid NOT NULL REFERENCES events (id),
+  event_id                  uuid NOT NULL REFERENCES showdesk.events (id),
   name                      text NOT NULL,
   starts_at                 timestamptz,
   status                    text NOT NULL DEFAULT 'planned',
@@ -171,11 +179,11 @@ CREATE TABLE IF NOT EXISTS runway_shows (
   version                   bigint NOT NULL DEFAULT 0,
   updated_at                timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS runway_shows_event_id_idx ON runway_shows (event_id);
+CREATE INDEX IF NOT EXISTS runway_shows_event_id_idx ON showdesk.runway_shows (event_id);
 
-CREATE TABLE IF NOT EXISTS runway_segments (
+CREATE TABLE IF NOT EXISTS showdesk.runway_segments (
   id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  show_id          uuid NOT NULL REFERENCES runway_shows (id),
+  show_id          uuid NOT NULL REFERENCES showdesk.runway_shows (id),
   name             text NOT NULL,
   order_key        text NOT NULL,
   music_cue        text,
@@ -183,22 +191,22 @@ CREATE TABLE IF NOT EXISTS runway_segments (
   version          bigint NOT NULL DEFAULT 0,
   updated_at       timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS runway_segments_show_id_idx ON runway_segments (show_id);
+CREATE INDEX IF NOT EXISTS runway_segments_show_id_idx ON showdesk.runway_segments (show_id);
 
-CREATE TABLE IF NOT EXISTS designers (
+CREATE TABLE IF NOT EXISTS showdesk.designers (
   id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  event_id    uuid NOT NULL REFERENCES events (id),
+  event_id    uuid NOT NULL REFERENCES showdesk.events (id),
   name        text NOT NULL,
   brand       text,
   country     text,
   version     bigint NOT NULL DEFAULT 0,
   updated_at  timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS designers_event_id_idx ON designers (event_id);
+CREATE INDEX IF NOT EXISTS designers_event_id_idx ON showdesk.designers (event_id);
 
-CREATE TABLE IF NOT EXISTS models (
+CREATE TABLE IF NOT EXISTS showdesk.models (
   id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  event_id    uuid NOT NULL REFERENCES events (id),
+  event_id    uuid NOT NULL REFERENCES showdesk.events (id),
   first_name  text NOT NULL,
   last_name   text NOT NULL,
   agency      text,
@@ -208,12 +216,12 @@ CREATE TABLE IF NOT EXISTS models (
   version     bigint NOT NULL DEFAULT 0,
   updated_at  timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS models_event_id_idx ON models (event_id);
+CREATE INDEX IF NOT EXISTS models_event_id_idx ON showdesk.models (event_id);
 
-CREATE TABLE IF NOT EXISTS looks (
+CREATE TABLE IF NOT EXISTS showdesk.looks (
   id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  event_id     uuid NOT NULL REFERENCES events (id),
-  designer_id  uuid REFERENCES designers (id),
+  event_id     uuid NOT NULL REFERENCES showdesk.events (id),
+  designer_id  uuid REFERENCES showdesk.designers (id),
   collection   text,
   title        text NOT NULL,
   description  text,
@@ -221,13 +229,13 @@ CREATE TABLE IF NOT EXISTS looks (
   version      bigint NOT NULL DEFAULT 0,
   updated_at   timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS looks_event_id_idx ON looks (event_id);
+CREATE INDEX IF NOT EXISTS looks_event_id_idx ON showdesk.looks (event_id);
 
-CREATE TABLE IF NOT EXISTS runway_appearances (
+CREATE TABLE IF NOT EXISTS showdesk.runway_appearances (
   id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  segment_id  uuid NOT NULL REFERENCES runway_segments (id),
-  look_id     uuid NOT NULL REFERENCES looks (id),
-  model_id    uuid REFERENCES models (id),
+  segment_id  uuid NOT NULL REFERENCES showdesk.runway_segments (id),
+  look_id     uuid NOT NULL REFERENCES showdesk.looks (id),
+  model_id    uuid REFERENCES showdesk.models (id),
   order_key   text NOT NULL,
   is_opening  boolean NOT NULL DEFAULT false,
   is_closing  boolean NOT NULL DEFAULT false,
@@ -237,28 +245,28 @@ CREATE TABLE IF NOT EXISTS runway_appearances (
   version     bigint NOT NULL DEFAULT 0,
   updated_at  timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS runway_appearances_segment_id_idx ON runway_appearances (segment_id);
+CREATE INDEX IF NOT EXISTS runway_appearances_segment_id_idx ON showdesk.runway_appearances (segment_id);
 
-CREATE TABLE IF NOT EXISTS people (
+CREATE TABLE IF NOT EXISTS showdesk.people (
   id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  event_id    uuid NOT NULL REFERENCES events (id),
+  event_id    uuid NOT NULL REFERENCES showdesk.events (id),
   full_name   text NOT NULL,
   role        text NOT NULL,
   department  text NOT NULL,
   agency      text,
   phone       text,
   email       text,
-  model_id    uuid REFERENCES models (id),
+  model_id    uuid REFERENCES showdesk.models (id),
   badge_code  text UNIQUE,
   version     bigint NOT NULL DEFAULT 0,
   updated_at  timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS people_event_id_idx ON people (event_id);
+CREATE INDEX IF NOT EXISTS people_event_id_idx ON showdesk.people (event_id);
 
-CREATE TABLE IF NOT EXISTS call_times (
+CREATE TABLE IF NOT EXISTS showdesk.call_times (
   id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  event_id        uuid NOT NULL REFERENCES events (id),
-  person_id       uuid NOT NULL REFERENCES people (id),
+  event_id        uuid NOT NULL REFERENCES showdesk.events (id),
+  person_id       uuid NOT NULL REFERENCES showdesk.people (id),
   call_at         timestamptz,
   offset_minutes  integer,
   location        text,
@@ -269,12 +277,12 @@ CREATE TABLE IF NOT EXISTS call_times (
   version         bigint NOT NULL DEFAULT 0,
   updated_at      timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS call_times_event_id_idx ON call_times (event_id);
-CREATE INDEX IF NOT EXISTS call_times_person_id_idx ON call_times (person_id);
+CREATE INDEX IF NOT EXISTS call_times_event_id_idx ON showdesk.call_times (event_id);
+CREATE INDEX IF NOT EXISTS call_times_person_id_idx ON showdesk.call_times (person_id);
 
-CREATE TABLE IF NOT EXISTS devices (
+CREATE TABLE IF NOT EXISTS showdesk.devices (
   id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  organization_id  uuid REFERENCES organizations (id),
+  organization_id  uuid REFERENCES showdesk.organizations (id),
   name             text NOT NULL,
   gate             text,
   kind             text NOT NULL DEFAULT 'kiosk',
@@ -284,12 +292,12 @@ CREATE TABLE IF NOT EXISTS devices (
   version          bigint NOT NULL DEFAULT 0,
   updated_at       timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS devices_organization_id_idx ON devices (organization_id);
+CREATE INDEX IF NOT EXISTS devices_organization_id_idx ON showdesk.devices (organization_id);
 
-CREATE TABLE IF NOT EXISTS staff (
+CREATE TABLE IF NOT EXISTS showdesk.staff (
   id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  organization_id  uuid NOT NULL REFERENCES organizations (id),
-  event_id         uuid REFERENCES events (id),
+  organization_id  uuid NOT NULL REFERENCES showdesk.organizations (id),
+  event_id         uuid REFERENCES showdesk.events (id),
   name             text NOT NULL,
   email            text,
   role             text NOT NULL CHECK (role IN ('door', 'producer', 'organizer', 'admin')),
@@ -297,4 +305,6 @@ CREATE TABLE IF NOT EXISTS staff (
   version          bigint NOT NULL DEFAULT 0,
   updated_at       timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS staff_organization_id_idx ON staff (organization_id);
+CREATE INDEX IF NOT EXISTS staff_organization_id_idx ON showdesk.staff (organization_id);
+
+RESET search_path;

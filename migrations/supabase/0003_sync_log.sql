@@ -10,12 +10,14 @@
 -- is that pair. A transaction that took its change number early but commits late keeps the
 -- watermark below its own xid until it ends, so its rows are never skipped.
 
-CREATE SEQUENCE IF NOT EXISTS sync_version_seq;
+SET search_path = showdesk, pg_catalog;
+
+CREATE SEQUENCE IF NOT EXISTS showdesk.sync_version_seq;
 
 -- One entry per replicated row: where it belongs, its latest change, whether it is deleted
 -- (a tombstone, kept for sync_settings.tombstone_retention_days), and per-column change
 -- numbers used to detect conflicting edits ({column: version of its last change}).
-CREATE TABLE IF NOT EXISTS sync_changes (
+CREATE TABLE IF NOT EXISTS showdesk.sync_changes (
   table_name       text NOT NULL,
   row_id           uuid NOT NULL,
   event_id         uuid,
@@ -27,13 +29,13 @@ CREATE TABLE IF NOT EXISTS sync_changes (
   column_versions  jsonb NOT NULL DEFAULT '{}'::jsonb,
   PRIMARY KEY (table_name, row_id)
 );
-CREATE INDEX IF NOT EXISTS sync_changes_event_idx ON sync_changes (event_id, change_xid, version);
-CREATE INDEX IF NOT EXISTS sync_changes_org_idx ON sync_changes (organization_id, change_xid, version)
+CREATE INDEX IF NOT EXISTS sync_changes_event_idx ON showdesk.sync_changes (event_id, change_xid, version);
+CREATE INDEX IF NOT EXISTS sync_changes_org_idx ON showdesk.sync_changes (organization_id, change_xid, version)
   WHERE event_id IS NULL;
-CREATE INDEX IF NOT EXISTS sync_changes_tombstone_idx ON sync_changes (changed_at) WHERE deleted;
+CREATE INDEX IF NOT EXISTS sync_changes_tombstone_idx ON showdesk.sync_changes (changed_at) WHERE deleted;
 
 -- Applied client mutations and the result they got (replays answer "duplicate" with it).
-CREATE TABLE IF NOT EXISTS sync_mutations (
+CREATE TABLE IF NOT EXISTS showdesk.sync_mutations (
   mutation_id      uuid PRIMARY KEY,
   device_id        uuid NOT NULL,
   organization_id  uuid NOT NULL,
@@ -44,9 +46,9 @@ CREATE TABLE IF NOT EXISTS sync_mutations (
   result           jsonb NOT NULL,
   applied_at       timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS sync_mutations_applied_at_idx ON sync_mutations (applied_at);
+CREATE INDEX IF NOT EXISTS sync_mutations_applied_at_idx ON showdesk.sync_mutations (applied_at);
 
-CREATE TABLE IF NOT EXISTS sync_settings (
+CREATE TABLE IF NOT EXISTS showdesk.sync_settings (
   key    text PRIMARY KEY,
   value  jsonb NOT NULL
 );
@@ -80,7 +82,7 @@ $$;
 -- Which event and organization a row belongs to (for pull scoping and RLS of the log).
 CREATE OR REPLACE FUNCTION showdesk_private.row_scope(p_table text, p_row jsonb,
   OUT event_id uuid, OUT organization_id uuid)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, showdesk
 AS $$
 BEGIN
   CASE p_table
@@ -95,16 +97,16 @@ BEGIN
       event_id := (p_row ->> 'id')::uuid;
       organization_id := (p_row ->> 'organization_id')::uuid;
     WHEN 'runway_segments' THEN
-      SELECT s.event_id INTO event_id FROM public.runway_shows s WHERE s.id = (p_row ->> 'show_id')::uuid;
+      SELECT s.event_id INTO event_id FROM showdesk.runway_shows s WHERE s.id = (p_row ->> 'show_id')::uuid;
     WHEN 'runway_appearances' THEN
       SELECT s.event_id INTO event_id
-        FROM public.runway_segments g JOIN public.runway_shows s ON s.id = g.show_id
+        FROM showdesk.runway_segments g JOIN showdesk.runway_shows s ON s.id = g.show_id
        WHERE g.id = (p_row ->> 'segment_id')::uuid;
     ELSE
       event_id := (p_row ->> 'event_id')::uuid;
   END CASE;
   IF organization_id IS NULL AND event_id IS NOT NULL THEN
-    SELECT e.organization_id INTO organization_id FROM public.events e WHERE e.id = event_id;
+    SELECT e.organization_id INTO organization_id FROM showdesk.events e WHERE e.id = event_id;
   END IF;
 END
 $$;
@@ -112,7 +114,7 @@ $$;
 -- BEFORE INSERT/UPDATE: a new change number and updated_at. An UPDATE that changes nothing
 -- keeps its version (no pointless re-sync).
 CREATE OR REPLACE FUNCTION showdesk_private.sync_stamp() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, showdesk
 AS $$
 BEGIN
   IF TG_OP = 'UPDATE'
@@ -121,7 +123,7 @@ BEGIN
     NEW.updated_at := OLD.updated_at;
     RETURN NEW;
   END IF;
-  NEW.version := nextval('public.sync_version_seq');
+  NEW.version := nextval('showdesk.sync_version_seq');
   NEW.updated_at := now();
   RETURN NEW;
 END
@@ -129,7 +131,7 @@ $$;
 
 -- AFTER INSERT/UPDATE/DELETE: record the change (or tombstone) in sync_changes.
 CREATE OR REPLACE FUNCTION showdesk_private.sync_log() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
   r jsonb;
@@ -140,7 +142,7 @@ DECLARE
 BEGIN
   IF TG_OP = 'DELETE' THEN
     r := to_jsonb(OLD);
-    v_version := nextval('public.sync_version_seq');
+    v_version := nextval('showdesk.sync_version_seq');
   ELSE
     IF TG_OP = 'UPDATE' AND NEW.version = OLD.version THEN
       RETURN NULL;
@@ -155,7 +157,7 @@ BEGIN
     END IF;
   END IF;
   v_scope := showdesk_private.row_scope(TG_TABLE_NAME, r);
-  INSERT INTO public.sync_changes AS c
+  INSERT INTO showdesk.sync_changes AS c
     (table_name, row_id, event_id, organization_id, version, change_xid, deleted, changed_at,
      column_versions)
   VALUES
@@ -181,11 +183,11 @@ DECLARE
   t text;
 BEGIN
   FOREACH t IN ARRAY showdesk_private.sync_tables() LOOP
-    EXECUTE format('DROP TRIGGER IF EXISTS sync_stamp ON public.%I', t);
-    EXECUTE format('CREATE TRIGGER sync_stamp BEFORE INSERT OR UPDATE ON public.%I
+    EXECUTE format('DROP TRIGGER IF EXISTS sync_stamp ON showdesk.%I', t);
+    EXECUTE format('CREATE TRIGGER sync_stamp BEFORE INSERT OR UPDATE ON showdesk.%I
                     FOR EACH ROW EXECUTE FUNCTION showdesk_private.sync_stamp()', t);
-    EXECUTE format('DROP TRIGGER IF EXISTS sync_log ON public.%I', t);
-    EXECUTE format('CREATE TRIGGER sync_log AFTER INSERT OR UPDATE OR DELETE ON public.%I
+    EXECUTE format('DROP TRIGGER IF EXISTS sync_log ON showdesk.%I', t);
+    EXECUTE format('CREATE TRIGGER sync_log AFTER INSERT OR UPDATE OR DELETE ON showdesk.%I
                     FOR EACH ROW EXECUTE FUNCTION showdesk_private.sync_log()', t);
   END LOOP;
 END
@@ -194,16 +196,16 @@ $$;
 -- Revocation list: cancelling, refunding or transferring a ticket revokes its current token;
 -- re-issuing (a new token_serial) revokes the old serial.
 CREATE OR REPLACE FUNCTION showdesk_private.tickets_revoke() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, showdesk
 AS $$
 BEGIN
   IF OLD.status = 'valid' AND NEW.status IN ('cancelled', 'refunded', 'transferred') THEN
-    INSERT INTO public.revoked_tokens (event_id, ticket_id, token_serial, reason)
+    INSERT INTO showdesk.revoked_tokens (event_id, ticket_id, token_serial, reason)
     VALUES (NEW.event_id, NEW.id, OLD.token_serial, NEW.status)
     ON CONFLICT (ticket_id, token_serial) DO NOTHING;
   END IF;
   IF NEW.token_serial IS DISTINCT FROM OLD.token_serial THEN
-    INSERT INTO public.revoked_tokens (event_id, ticket_id, token_serial, reason)
+    INSERT INTO showdesk.revoked_tokens (event_id, ticket_id, token_serial, reason)
     VALUES (NEW.event_id, NEW.id, OLD.token_serial, 'reissued')
     ON CONFLICT (ticket_id, token_serial) DO NOTHING;
   END IF;
@@ -219,7 +221,7 @@ CREATE TRIGGER tickets_revoke AFTER UPDATE OF status, token_serial ON tickets
 -- double entry. The first admission by device time always stands, whatever order the scans
 -- reach the server in. Annulled scans do not count.
 CREATE OR REPLACE FUNCTION showdesk_private.recompute_double_entries(p_ticket_id uuid) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
   v_reentry boolean;
@@ -231,14 +233,14 @@ BEGIN
   -- Serialise per ticket so two devices' admissions pushed at once see each other.
   PERFORM pg_advisory_xact_lock(hashtextextended('showdesk.checkins:' || p_ticket_id::text, 0));
   SELECT coalesce(tt.allow_reentry, true) INTO v_reentry
-    FROM public.tickets t JOIN public.ticket_types tt ON tt.id = t.ticket_type_id
+    FROM showdesk.tickets t JOIN showdesk.ticket_types tt ON tt.id = t.ticket_type_id
    WHERE t.id = p_ticket_id;
   v_reentry := coalesce(v_reentry, true);
   FOR r IN
     SELECT c.id, c.direction, c.verdict, c.double_entry,
-           EXISTS (SELECT 1 FROM public.checkins a
+           EXISTS (SELECT 1 FROM showdesk.checkins a
                     WHERE a.kind = 'annul' AND a.annuls_checkin_id = c.id) AS annulled
-      FROM public.checkins c
+      FROM showdesk.checkins c
      WHERE c.ticket_id = p_ticket_id AND c.kind = 'scan'
      ORDER BY c.scanned_at, c.id
   LOOP
@@ -256,14 +258,14 @@ BEGIN
       END IF;
     END IF;
     IF v_flag IS DISTINCT FROM r.double_entry THEN
-      UPDATE public.checkins SET double_entry = v_flag WHERE id = r.id;
+      UPDATE showdesk.checkins SET double_entry = v_flag WHERE id = r.id;
     END IF;
   END LOOP;
 END
 $$;
 
 CREATE OR REPLACE FUNCTION showdesk_private.checkins_double_entry() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
   v_ticket uuid;
@@ -272,7 +274,7 @@ BEGIN
     PERFORM showdesk_private.recompute_double_entries(NEW.ticket_id);
   END IF;
   IF NEW.annuls_checkin_id IS NOT NULL THEN
-    SELECT ticket_id INTO v_ticket FROM public.checkins WHERE id = NEW.annuls_checkin_id;
+    SELECT ticket_id INTO v_ticket FROM showdesk.checkins WHERE id = NEW.annuls_checkin_id;
     IF v_ticket IS NOT NULL AND v_ticket IS DISTINCT FROM NEW.ticket_id THEN
       PERFORM showdesk_private.recompute_double_entries(v_ticket);
     END IF;
@@ -286,8 +288,8 @@ CREATE TRIGGER checkins_double_entry AFTER INSERT ON checkins
 
 -- Drop tombstones (and idempotency records) older than the retention; remember the newest
 -- purged tombstone so clients whose cursor is older get reset=true.
-CREATE OR REPLACE FUNCTION public.sync_purge(p_now timestamptz DEFAULT now()) RETURNS jsonb
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+CREATE OR REPLACE FUNCTION showdesk.sync_purge(p_now timestamptz DEFAULT now()) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
   v_days numeric;
@@ -298,10 +300,10 @@ DECLARE
   v_top_version bigint;
   v_old jsonb;
 BEGIN
-  SELECT value::text::numeric INTO v_days FROM public.sync_settings WHERE key = 'tombstone_retention_days';
+  SELECT value::text::numeric INTO v_days FROM showdesk.sync_settings WHERE key = 'tombstone_retention_days';
   v_cut := p_now - make_interval(secs => coalesce(v_days, 30) * 86400);
   WITH gone AS (
-    DELETE FROM public.sync_changes WHERE deleted AND changed_at < v_cut
+    DELETE FROM showdesk.sync_changes WHERE deleted AND changed_at < v_cut
     RETURNING change_xid, version
   )
   SELECT count(*),
@@ -310,16 +312,18 @@ BEGIN
     INTO v_count, v_top_xid, v_top_version
     FROM gone;
   IF v_count > 0 THEN
-    SELECT value INTO v_old FROM public.sync_settings WHERE key = 'purge_horizon';
+    SELECT value INTO v_old FROM showdesk.sync_settings WHERE key = 'purge_horizon';
     -- the horizon only moves forward
     IF (v_top_xid, v_top_version) > ((v_old ->> 'xid')::xid8, (v_old ->> 'version')::bigint) THEN
-      UPDATE public.sync_settings
+      UPDATE showdesk.sync_settings
          SET value = jsonb_build_object('xid', v_top_xid::text, 'version', v_top_version)
        WHERE key = 'purge_horizon';
     END IF;
   END IF;
-  DELETE FROM public.sync_mutations WHERE applied_at < v_cut;
+  DELETE FROM showdesk.sync_mutations WHERE applied_at < v_cut;
   GET DIAGNOSTICS v_mutations = ROW_COUNT;
   RETURN jsonb_build_object('purged_tombstones', v_count, 'purged_mutations', v_mutations);
 END
 $$;
+
+RESET search_path;

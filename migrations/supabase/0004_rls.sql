@@ -16,6 +16,8 @@
 -- All roles read their organization, venues, devices and staff. anon gets no grants at all.
 -- service_role has BYPASSRLS (Supabase's service key).
 
+SET search_path = showdesk, pg_catalog;
+
 CREATE OR REPLACE FUNCTION showdesk_private.claims() RETURNS jsonb
 LANGUAGE sql STABLE
 AS $$
@@ -25,7 +27,7 @@ $$;
 -- The caller's organization and role, resolved once: (organization_id, staff_role, device_id).
 CREATE OR REPLACE FUNCTION showdesk_private.whoami(
   OUT organization_id uuid, OUT staff_role text, OUT device_id uuid)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
   c jsonb := showdesk_private.claims();
@@ -46,17 +48,17 @@ BEGIN
   device_id := showdesk_private.try_uuid(c -> 'app_metadata' ->> 'device_id');
   IF organization_id IS NULL AND v_sub IS NOT NULL THEN
     SELECT s.organization_id, coalesce(staff_role, s.role) INTO organization_id, staff_role
-      FROM public.staff s WHERE s.id = v_sub;
+      FROM showdesk.staff s WHERE s.id = v_sub;
     IF organization_id IS NULL THEN
       SELECT d.organization_id, d.id INTO organization_id, device_id
-        FROM public.devices d WHERE d.id = v_sub;
+        FROM showdesk.devices d WHERE d.id = v_sub;
     END IF;
   END IF;
   IF staff_role IS NULL AND device_id IS NOT NULL THEN
     staff_role := 'door';
   END IF;
   IF device_id IS NOT NULL AND EXISTS (
-       SELECT 1 FROM public.devices d
+       SELECT 1 FROM showdesk.devices d
         WHERE d.id = whoami.device_id
           AND (d.revoked_at IS NOT NULL OR d.organization_id IS DISTINCT FROM whoami.organization_id)) THEN
     organization_id := NULL;
@@ -84,21 +86,21 @@ LANGUAGE sql STABLE
 AS $$ SELECT (showdesk_private.whoami()).staff_role $$;
 
 CREATE OR REPLACE FUNCTION showdesk_private.my_event_ids() RETURNS uuid[]
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, showdesk
 AS $$
   SELECT coalesce(array_agg(e.id), '{}'::uuid[])
-    FROM public.events e
+    FROM showdesk.events e
    WHERE e.organization_id = showdesk_private.my_org()
 $$;
 
 CREATE OR REPLACE FUNCTION showdesk_private.show_event_id(p_show_id uuid) RETURNS uuid
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
-AS $$ SELECT event_id FROM public.runway_shows WHERE id = p_show_id $$;
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, showdesk
+AS $$ SELECT event_id FROM showdesk.runway_shows WHERE id = p_show_id $$;
 
 CREATE OR REPLACE FUNCTION showdesk_private.segment_event_id(p_segment_id uuid) RETURNS uuid
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, showdesk
 AS $$
-  SELECT s.event_id FROM public.runway_segments g JOIN public.runway_shows s ON s.id = g.show_id
+  SELECT s.event_id FROM showdesk.runway_segments g JOIN showdesk.runway_shows s ON s.id = g.show_id
    WHERE g.id = p_segment_id
 $$;
 
@@ -162,22 +164,22 @@ BEGIN
     w_insert := format('(SELECT showdesk_private.can(%L, ''insert'') OR showdesk_private.can(%L, ''write''))', t, t);
     w_update := format('(SELECT showdesk_private.can(%L, ''write''))', t);
     w_delete := w_update;
-    EXECUTE format('ALTER TABLE public.%I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('DROP POLICY IF EXISTS sd_select ON public.%I', t);
-    EXECUTE format('DROP POLICY IF EXISTS sd_insert ON public.%I', t);
-    EXECUTE format('DROP POLICY IF EXISTS sd_update ON public.%I', t);
-    EXECUTE format('DROP POLICY IF EXISTS sd_delete ON public.%I', t);
-    EXECUTE format('CREATE POLICY sd_select ON public.%I FOR SELECT TO authenticated
+    EXECUTE format('ALTER TABLE showdesk.%I ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('DROP POLICY IF EXISTS sd_select ON showdesk.%I', t);
+    EXECUTE format('DROP POLICY IF EXISTS sd_insert ON showdesk.%I', t);
+    EXECUTE format('DROP POLICY IF EXISTS sd_update ON showdesk.%I', t);
+    EXECUTE format('DROP POLICY IF EXISTS sd_delete ON showdesk.%I', t);
+    EXECUTE format('CREATE POLICY sd_select ON showdesk.%I FOR SELECT TO authenticated
                     USING ((SELECT showdesk_private.can(%L, ''read'')) AND %s)', t, t, scope);
-    EXECUTE format('CREATE POLICY sd_insert ON public.%I FOR INSERT TO authenticated
+    EXECUTE format('CREATE POLICY sd_insert ON showdesk.%I FOR INSERT TO authenticated
                     WITH CHECK (%s AND %s)', t, w_insert, scope);
-    EXECUTE format('CREATE POLICY sd_update ON public.%I FOR UPDATE TO authenticated
+    EXECUTE format('CREATE POLICY sd_update ON showdesk.%I FOR UPDATE TO authenticated
                     USING (%s AND %s) WITH CHECK (%s AND %s)', t, w_update, scope, w_update, scope);
-    EXECUTE format('CREATE POLICY sd_delete ON public.%I FOR DELETE TO authenticated
+    EXECUTE format('CREATE POLICY sd_delete ON showdesk.%I FOR DELETE TO authenticated
                     USING (%s AND %s)', t, w_delete, scope);
-    EXECUTE format('REVOKE ALL ON public.%I FROM PUBLIC, anon', t);
-    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON public.%I TO authenticated', t);
-    EXECUTE format('GRANT ALL ON public.%I TO service_role', t);
+    EXECUTE format('REVOKE ALL ON showdesk.%I FROM PUBLIC, anon', t);
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON showdesk.%I TO authenticated', t);
+    EXECUTE format('GRANT ALL ON showdesk.%I TO service_role', t);
   END LOOP;
 END
 $$;
@@ -222,10 +224,12 @@ GRANT USAGE, SELECT ON SEQUENCE sync_version_seq TO service_role;
 -- anon may not (anon has no table access anyway).
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA showdesk_private FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA showdesk_private TO authenticated, service_role;
-REVOKE EXECUTE ON FUNCTION public.sync_purge(timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION showdesk.sync_purge(timestamptz) FROM PUBLIC;
 DO $$
 BEGIN
-  EXECUTE 'REVOKE EXECUTE ON FUNCTION public.sync_purge(timestamptz) FROM anon, authenticated';
-  EXECUTE 'GRANT EXECUTE ON FUNCTION public.sync_purge(timestamptz) TO service_role';
+  EXECUTE 'REVOKE EXECUTE ON FUNCTION showdesk.sync_purge(timestamptz) FROM anon, authenticated';
+  EXECUTE 'GRANT EXECUTE ON FUNCTION showdesk.sync_purge(timestamptz) TO service_role';
 END
 $$;
+
+RESET search_path;

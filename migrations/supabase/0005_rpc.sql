@@ -12,6 +12,8 @@
 -- register_device is SECURITY DEFINER with explicit checks: door devices may not insert
 -- into devices under RLS, yet a kiosk must be able to enrol itself in its own organization.
 
+SET search_path = showdesk, pg_catalog;
+
 -- Row as sent on the wire: models.py column names; times ISO-8601 UTC with 'Z'; money (numeric)
 -- as exact text; sync-only columns (version) left out (the change carries the version).
 CREATE OR REPLACE FUNCTION showdesk_private.wire_sql(p_table text, p_alias text) RETURNS text
@@ -26,7 +28,7 @@ AS $$
              ELSE format('%I.%I', p_alias, a.attname)
            END, ', ' ORDER BY a.attnum) || ')'
     FROM pg_attribute a
-   WHERE a.attrelid = format('public.%I', p_table)::regclass
+   WHERE a.attrelid = format('showdesk.%I', p_table)::regclass
      AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'version'
 $$;
 
@@ -36,7 +38,7 @@ LANGUAGE sql STABLE
 AS $$
   SELECT array_agg(a.attname::text ORDER BY a.attnum)
     FROM pg_attribute a
-   WHERE a.attrelid = format('public.%I', p_table)::regclass
+   WHERE a.attrelid = format('showdesk.%I', p_table)::regclass
      AND a.attnum > 0 AND NOT a.attisdropped AND a.attname NOT IN ('version', 'updated_at')
 $$;
 
@@ -56,11 +58,11 @@ $$;
 -- that pair, and every change of a transaction with a smaller id, has been delivered.
 -- STABLE: the whole call reads one snapshot, and its xmin is the watermark.
 -- (0007 replaces it with a json result; dropped first so this file can be re-applied before it)
-DROP FUNCTION IF EXISTS public.sync_pull(uuid, text, integer);
-CREATE OR REPLACE FUNCTION public.sync_pull(p_event_id uuid, p_cursor text DEFAULT NULL,
+DROP FUNCTION IF EXISTS showdesk.sync_pull(uuid, text, integer);
+CREATE OR REPLACE FUNCTION showdesk.sync_pull(p_event_id uuid, p_cursor text DEFAULT NULL,
                                             p_limit integer DEFAULT 500)
 RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, public
+LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
   v_snapshot pg_snapshot := pg_current_snapshot();
@@ -81,7 +83,7 @@ DECLARE
   v_last jsonb;
   v_cursor text;
 BEGIN
-  SELECT e.organization_id INTO v_org FROM public.events e WHERE e.id = p_event_id;
+  SELECT e.organization_id INTO v_org FROM showdesk.events e WHERE e.id = p_event_id;
   IF v_org IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '42501',
       MESSAGE = 'This account may not sync that event: it does not exist or belongs to another organization.';
@@ -98,7 +100,7 @@ BEGIN
     IF v_xid > pg_snapshot_xmax(v_snapshot) THEN
       RETURN showdesk_private.reset_page();
     END IF;
-    SELECT value INTO v_horizon FROM public.sync_settings WHERE key = 'purge_horizon';
+    SELECT value INTO v_horizon FROM showdesk.sync_settings WHERE key = 'purge_horizon';
     IF v_horizon IS NOT NULL
        AND (v_xid, v_version) < ((v_horizon ->> 'xid')::xid8, (v_horizon ->> 'version')::bigint) THEN
       RETURN showdesk_private.reset_page();
@@ -115,7 +117,7 @@ BEGIN
       -- per page: quadratic over an initial sync)
       SELECT * FROM (
         (SELECT c.table_name, c.row_id, c.version, c.deleted, c.change_xid
-           FROM public.sync_changes c
+           FROM showdesk.sync_changes c
           WHERE c.event_id = p_event_id
             AND (c.change_xid, c.version) > (v_xid, v_version)
             AND c.change_xid < v_watermark
@@ -123,7 +125,7 @@ BEGIN
           LIMIT v_limit + 1)
         UNION ALL
         (SELECT c.table_name, c.row_id, c.version, c.deleted, c.change_xid
-           FROM public.sync_changes c
+           FROM showdesk.sync_changes c
           WHERE c.event_id IS NULL AND c.organization_id = v_org
             AND (c.change_xid, c.version) > (v_xid, v_version)
             AND c.change_xid < v_watermark
@@ -145,7 +147,7 @@ BEGIN
     SELECT DISTINCT e ->> 'table' FROM jsonb_array_elements(v_page) e WHERE NOT (e ->> 'deleted')::boolean
   LOOP
     EXECUTE format('SELECT coalesce(jsonb_agg(jsonb_build_object(''t'', %L, ''id'', t.id::text, ''v'', t.version, ''r'', %s)), ''[]''::jsonb)
-                      FROM public.%I t WHERE t.id = ANY ($1)',
+                      FROM showdesk.%I t WHERE t.id = ANY ($1)',
                    v_table, showdesk_private.wire_sql(v_table, 't'), v_table)
       INTO v_found
       USING ARRAY(SELECT (e ->> 'id')::uuid FROM jsonb_array_elements(v_page) e
@@ -227,16 +229,16 @@ $$;
 -- the caller cannot see it. Runs as the caller.
 CREATE OR REPLACE FUNCTION showdesk_private.current_row(p_table text, p_id uuid, p_lock boolean,
   OUT row_json jsonb, OUT version bigint, OUT column_versions jsonb, OUT tombstone_version bigint)
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, public
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, showdesk
 AS $$
 BEGIN
-  EXECUTE format('SELECT %s, t.version FROM public.%I t WHERE t.id = $1 %s',
+  EXECUTE format('SELECT %s, t.version FROM showdesk.%I t WHERE t.id = $1 %s',
                  showdesk_private.wire_sql(p_table, 't'), p_table,
                  CASE WHEN p_lock THEN 'FOR UPDATE' ELSE '' END)
     INTO row_json, version USING p_id;
   SELECT c.column_versions, CASE WHEN c.deleted THEN c.version END
     INTO column_versions, tombstone_version
-    FROM public.sync_changes c WHERE c.table_name = p_table AND c.row_id = p_id;
+    FROM showdesk.sync_changes c WHERE c.table_name = p_table AND c.row_id = p_id;
   column_versions := coalesce(column_versions, '{}'::jsonb);
 END
 $$;
@@ -246,7 +248,7 @@ $$;
 CREATE OR REPLACE FUNCTION showdesk_private.apply_mutation(p_device_id uuid, p_mid text, p_table text,
   p_op text, p_row_id uuid, p_payload jsonb, p_base bigint)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, public
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
   v_cur record;
@@ -265,7 +267,7 @@ BEGIN
       p_payload := p_payload || jsonb_build_object('device_id', p_device_id);
       v_cols := array_append(v_cols, 'device_id');
     END IF;
-    EXECUTE format('INSERT INTO public.%I (id%s) SELECT $2%s FROM jsonb_populate_record(NULL::public.%I, $1) r
+    EXECUTE format('INSERT INTO showdesk.%I (id%s) SELECT $2%s FROM jsonb_populate_record(NULL::showdesk.%I, $1) r
                     RETURNING version',
                    p_table,
                    (SELECT coalesce(string_agg(', ' || quote_ident(c), ''), '') FROM unnest(v_cols) c),
@@ -278,7 +280,7 @@ BEGIN
   v_cur := showdesk_private.current_row(p_table, p_row_id, false);
   IF v_cur.row_json IS NOT NULL THEN
     -- FOR UPDATE also needs the UPDATE policy: a row we may read but not change stays hidden
-    EXECUTE format('SELECT t.version FROM public.%I t WHERE t.id = $1 FOR UPDATE', p_table)
+    EXECUTE format('SELECT t.version FROM showdesk.%I t WHERE t.id = $1 FOR UPDATE', p_table)
       INTO v_version USING p_row_id;
     IF v_version IS NULL THEN
       RETURN showdesk_private.result(p_mid, 'rejected', NULL,
@@ -309,20 +311,20 @@ BEGIN
         format('This %s changed on the server since it was deleted here; the server''s version stands.',
                replace(p_table, '_', ' ')), v_cur.row_json);
     END IF;
-    EXECUTE format('DELETE FROM public.%I WHERE id = $1', p_table) USING p_row_id;
+    EXECUTE format('DELETE FROM showdesk.%I WHERE id = $1', p_table) USING p_row_id;
     GET DIAGNOSTICS v_count = ROW_COUNT;
     IF v_count = 0 THEN
       RETURN showdesk_private.result(p_mid, 'rejected', NULL,
         format('Not permitted: this account may not delete %s.', replace(p_table, '_', ' ')), NULL);
     END IF;
-    SELECT c.version INTO v_version FROM public.sync_changes c WHERE c.table_name = p_table AND c.row_id = p_row_id;
+    SELECT c.version INTO v_version FROM showdesk.sync_changes c WHERE c.table_name = p_table AND c.row_id = p_row_id;
     RETURN showdesk_private.result(p_mid, 'applied', v_version, NULL, NULL);
   END IF;
 
   -- update: only the columns in the payload. A column conflicts when it changed on the
   -- server after base_version and the client's value differs from the server's.
   IF p_base IS NOT NULL AND p_base <> v_cur.version THEN
-    EXECUTE format('SELECT %s FROM jsonb_populate_record(NULL::public.%I, $1) r',
+    EXECUTE format('SELECT %s FROM jsonb_populate_record(NULL::showdesk.%I, $1) r',
                    showdesk_private.wire_sql(p_table, 'r'), p_table)
       INTO v_payload_norm USING p_payload;
     v_conflicts := ARRAY(
@@ -349,7 +351,7 @@ BEGIN
                                THEN least(t.arrived_at, r.arrived_at) ELSE r.arrived_at END'
            ELSE format('%I = r.%I', c, c) END, ', ')
     INTO v_set FROM unnest(v_cols) c;
-  EXECUTE format('UPDATE public.%I t SET %s FROM jsonb_populate_record(NULL::public.%I, $1) r
+  EXECUTE format('UPDATE showdesk.%I t SET %s FROM jsonb_populate_record(NULL::showdesk.%I, $1) r
                    WHERE t.id = $2 RETURNING t.version', p_table, v_set, p_table)
     INTO v_version USING p_payload, p_row_id;
   GET DIAGNOSTICS v_count = ROW_COUNT;
@@ -364,7 +366,7 @@ $$;
 -- Validate, de-duplicate and apply one mutation inside its own savepoint.
 CREATE OR REPLACE FUNCTION showdesk_private.push_one(p_device_id uuid, p_org uuid, m jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, public
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
   v_mid_text text := m ->> 'mutation_id';
@@ -393,7 +395,7 @@ BEGIN
   END IF;
   v_mid_text := v_mid::text;
 
-  SELECT status, result INTO v_prev FROM public.sync_mutations WHERE mutation_id = v_mid;
+  SELECT status, result INTO v_prev FROM showdesk.sync_mutations WHERE mutation_id = v_mid;
   IF FOUND THEN
     RETURN v_prev.result || jsonb_build_object('status', 'duplicate', 'original_status', v_prev.status);
   END IF;
@@ -441,7 +443,7 @@ BEGIN
   BEGIN
     v_result := showdesk_private.apply_mutation(p_device_id, v_mid_text, v_table, v_op, v_row_id, v_payload, v_base);
     IF v_result ->> 'status' IN ('applied', 'conflict') THEN
-      INSERT INTO public.sync_mutations (mutation_id, device_id, organization_id, table_name, row_id, op, status, result)
+      INSERT INTO showdesk.sync_mutations (mutation_id, device_id, organization_id, table_name, row_id, op, status, result)
       VALUES (v_mid, p_device_id, p_org, v_table, v_row_id, v_op, v_result ->> 'status', v_result);
     END IF;
     RETURN v_result;
@@ -457,7 +459,7 @@ BEGIN
     IF v_state = '23505' THEN
       -- the same mutation (or the same new row) was applied by a concurrent push that has
       -- committed meanwhile: that is a replay, not a failure
-      SELECT status, result INTO v_prev FROM public.sync_mutations WHERE mutation_id = v_mid;
+      SELECT status, result INTO v_prev FROM showdesk.sync_mutations WHERE mutation_id = v_mid;
       IF FOUND THEN
         RETURN v_prev.result || jsonb_build_object('status', 'duplicate', 'original_status', v_prev.status);
       END IF;
@@ -474,9 +476,9 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION public.sync_push(p_device_id uuid, p_mutations jsonb)
+CREATE OR REPLACE FUNCTION showdesk.sync_push(p_device_id uuid, p_mutations jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, public
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
   v_me record := showdesk_private.whoami();
@@ -495,7 +497,7 @@ BEGIN
   END IF;
   IF p_device_id IS NULL
      OR (v_me.device_id IS NOT NULL AND v_me.device_id <> p_device_id)
-     OR NOT EXISTS (SELECT 1 FROM public.devices d
+     OR NOT EXISTS (SELECT 1 FROM showdesk.devices d
                      WHERE d.id = p_device_id AND d.organization_id = v_me.organization_id
                        AND d.revoked_at IS NULL) THEN
     RAISE EXCEPTION USING ERRCODE = '42501',
@@ -510,15 +512,15 @@ $$;
 
 -- Enrol a kiosk in the caller's organization. The device id is the one in the caller's
 -- app_metadata.device_id when present (re-registering updates name and gate), else new.
-CREATE OR REPLACE FUNCTION public.register_device(p_name text, p_gate text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION showdesk.register_device(p_name text, p_gate text DEFAULT NULL)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
   v_me record := showdesk_private.whoami();
   v_name text := btrim(coalesce(p_name, ''));
   v_gate text := nullif(btrim(coalesce(p_gate, '')), '');
-  v_device public.devices;
+  v_device showdesk.devices;
 BEGIN
   IF v_me.organization_id IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '42501',
@@ -531,7 +533,7 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'A gate name has at most 60 characters.';
   END IF;
   IF v_me.device_id IS NOT NULL THEN
-    INSERT INTO public.devices AS d (id, organization_id, name, gate)
+    INSERT INTO showdesk.devices AS d (id, organization_id, name, gate)
     VALUES (v_me.device_id, v_me.organization_id, v_name, v_gate)
     ON CONFLICT (id) DO UPDATE SET name = excluded.name, gate = excluded.gate, last_seen_at = now()
       WHERE d.organization_id = excluded.organization_id AND d.revoked_at IS NULL
@@ -540,7 +542,7 @@ BEGIN
       RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'This device was revoked; ask an organizer to provision it again.';
     END IF;
   ELSE
-    INSERT INTO public.devices (organization_id, name, gate)
+    INSERT INTO showdesk.devices (organization_id, name, gate)
     VALUES (v_me.organization_id, v_name, v_gate)
     RETURNING * INTO v_device;
   END IF;
@@ -550,22 +552,24 @@ BEGIN
 END
 $$;
 
-REVOKE EXECUTE ON FUNCTION public.sync_pull(uuid, text, integer) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION public.sync_push(uuid, jsonb) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION public.register_device(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION showdesk.sync_pull(uuid, text, integer) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION showdesk.sync_push(uuid, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION showdesk.register_device(text, text) FROM PUBLIC;
 DO $$
 BEGIN
-  EXECUTE 'REVOKE EXECUTE ON FUNCTION public.sync_pull(uuid, text, integer) FROM anon';
-  EXECUTE 'REVOKE EXECUTE ON FUNCTION public.sync_push(uuid, jsonb) FROM anon';
-  EXECUTE 'REVOKE EXECUTE ON FUNCTION public.register_device(text, text) FROM anon';
+  EXECUTE 'REVOKE EXECUTE ON FUNCTION showdesk.sync_pull(uuid, text, integer) FROM anon';
+  EXECUTE 'REVOKE EXECUTE ON FUNCTION showdesk.sync_push(uuid, jsonb) FROM anon';
+  EXECUTE 'REVOKE EXECUTE ON FUNCTION showdesk.register_device(text, text) FROM anon';
 END
 $$;
-GRANT EXECUTE ON FUNCTION public.sync_pull(uuid, text, integer) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION public.sync_push(uuid, jsonb) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION public.register_device(text, text) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION showdesk.sync_pull(uuid, text, integer) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION showdesk.sync_push(uuid, jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION showdesk.register_device(text, text) TO authenticated, service_role;
 
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA showdesk_private FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA showdesk_private TO authenticated, service_role;
 -- bookkeeping that only the SECURITY DEFINER triggers call
 REVOKE EXECUTE ON FUNCTION showdesk_private.recompute_double_entries(uuid) FROM authenticated;
 REVOKE EXECUTE ON FUNCTION showdesk_private.row_scope(text, jsonb) FROM authenticated;
+
+RESET search_path;

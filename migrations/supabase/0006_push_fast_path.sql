@@ -26,6 +26,8 @@
 --
 -- `SET showdesk.push_fast_path = off` turns the fast path off (tests compare both paths).
 
+SET search_path = showdesk, pg_catalog;
+
 -- Double entry for a set of tickets at once, the same rule as recompute_double_entries (0003)
 -- without walking each ticket in a loop. Among a ticket's scans in device-time order, not
 -- counting annulled ones: with re-entry, an admission is a double entry when another
@@ -33,7 +35,7 @@
 -- when any admission came before it. Tickets are locked in id order, so two concurrent
 -- pushes cannot deadlock on them.
 CREATE OR REPLACE FUNCTION showdesk_private.recompute_double_entries_set(p_tickets uuid[]) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
   v_ticket uuid;
@@ -47,10 +49,10 @@ BEGIN
            coalesce(tt.allow_reentry, true) AS reentry,
            NOT a.annulled AND c.direction = 'in' AND c.verdict = 'admitted' AS admission,
            NOT a.annulled AND c.direction = 'out' AND c.verdict = 'exit_recorded' AS exit
-      FROM public.checkins c
-      LEFT JOIN public.tickets t ON t.id = c.ticket_id
-      LEFT JOIN public.ticket_types tt ON tt.id = t.ticket_type_id
-      CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM public.checkins x
+      FROM showdesk.checkins c
+      LEFT JOIN showdesk.tickets t ON t.id = c.ticket_id
+      LEFT JOIN showdesk.ticket_types tt ON tt.id = t.ticket_type_id
+      CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM showdesk.checkins x
                                           WHERE x.kind = 'annul' AND x.annuls_checkin_id = c.id) AS annulled) a
      WHERE c.ticket_id = ANY (p_tickets) AND c.kind = 'scan'
   ), counted AS (
@@ -69,7 +71,7 @@ BEGIN
            ELSE c.admissions_before > 0 END AS flag
       FROM counted c
   )
-  UPDATE public.checkins u SET double_entry = f.flag
+  UPDATE showdesk.checkins u SET double_entry = f.flag
     FROM flagged f
    WHERE u.id = f.id AND f.flag IS DISTINCT FROM f.double_entry;
 END
@@ -79,13 +81,13 @@ $$;
 -- AFTER ROW trigger also fired only at the end of the statement, so the flags come out the
 -- same).
 CREATE OR REPLACE FUNCTION showdesk_private.checkins_double_entry_stmt() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, showdesk
 AS $$
 BEGIN
   PERFORM showdesk_private.recompute_double_entries_set(ARRAY(
     SELECT n.ticket_id FROM new_rows n WHERE n.ticket_id IS NOT NULL
     UNION
-    SELECT c.ticket_id FROM new_rows n JOIN public.checkins c ON c.id = n.annuls_checkin_id
+    SELECT c.ticket_id FROM new_rows n JOIN showdesk.checkins c ON c.id = n.annuls_checkin_id
      WHERE n.annuls_checkin_id IS NOT NULL AND c.ticket_id IS NOT NULL));
   RETURN NULL;
 END
@@ -112,7 +114,7 @@ $$;
 CREATE OR REPLACE FUNCTION showdesk_private.push_checkin_set(p_device_id uuid, p_org uuid, p_run jsonb,
   p_n int[], p_mid uuid[], p_row uuid[], p_payload jsonb[], p_keys text[])
 RETURNS jsonb[]
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, public
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
   v_count int := cardinality(p_n);
@@ -138,10 +140,10 @@ BEGIN
     LOOP
       EXECUTE format(
         'WITH ins AS (
-           INSERT INTO public.checkins (id%s)
+           INSERT INTO showdesk.checkins (id%s)
            SELECT c.id%s
              FROM unnest($1::uuid[], $2::jsonb[]) WITH ORDINALITY AS c(id, p, n)
-             CROSS JOIN LATERAL jsonb_populate_record(NULL::public.checkins, c.p) r
+             CROSS JOIN LATERAL jsonb_populate_record(NULL::showdesk.checkins, c.p) r
             ORDER BY c.n
            RETURNING id, version)
          SELECT array_agg(id), array_agg(version) FROM ins',
@@ -160,7 +162,7 @@ BEGIN
       RAISE EXCEPTION 'check-in set insert lost rows';  -- cannot happen; judged one by one
     END IF;
 
-    INSERT INTO public.sync_mutations (mutation_id, device_id, organization_id, table_name, row_id, op, status, result)
+    INSERT INTO showdesk.sync_mutations (mutation_id, device_id, organization_id, table_name, row_id, op, status, result)
     SELECT c.mid, p_device_id, p_org, 'checkins', c.row_id, 'insert', 'applied', v_out[c.i]
       FROM unnest(p_mid, p_row) WITH ORDINALITY AS c(mid, row_id, i);
     RETURN v_out;
@@ -189,7 +191,7 @@ DROP FUNCTION IF EXISTS showdesk_private.push_checkin_run(uuid, uuid, jsonb);  -
 CREATE OR REPLACE FUNCTION showdesk_private.push_checkin_run(p_device_id uuid, p_org uuid, p_batch jsonb,
   p_first int, p_last int)
 RETURNS jsonb[]
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, public
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
   v_writable text[] := showdesk_private.writable_columns('checkins');
@@ -228,9 +230,9 @@ BEGIN
            AND NOT EXISTS (SELECT 1 FROM jsonb_object_keys(u.payload) k
                             WHERE k NOT IN ('version', 'server_version', 'updated_at', 'id')
                               AND NOT k = ANY (v_writable))
-           AND NOT EXISTS (SELECT 1 FROM public.checkins c WHERE c.id = u.row_id) AS plain,
+           AND NOT EXISTS (SELECT 1 FROM showdesk.checkins c WHERE c.id = u.row_id) AS plain,
            u.payload - 'version' - 'server_version' - 'updated_at' - 'id' AS stripped
-      FROM u LEFT JOIN public.sync_mutations p ON p.mutation_id = u.mid
+      FROM u LEFT JOIN showdesk.sync_mutations p ON p.mutation_id = u.mid
   ), w AS MATERIALIZED (
     SELECT v.n, v.mid, v.row_id, v.prev_status, v.prev_result, c.payload,
            (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(c.payload) k) AS keys
@@ -285,9 +287,9 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION public.sync_push(p_device_id uuid, p_mutations jsonb)
+CREATE OR REPLACE FUNCTION showdesk.sync_push(p_device_id uuid, p_mutations jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, public
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
   v_me record := showdesk_private.whoami();
@@ -308,7 +310,7 @@ BEGIN
   END IF;
   IF p_device_id IS NULL
      OR (v_me.device_id IS NOT NULL AND v_me.device_id <> p_device_id)
-     OR NOT EXISTS (SELECT 1 FROM public.devices d
+     OR NOT EXISTS (SELECT 1 FROM showdesk.devices d
                      WHERE d.id = p_device_id AND d.organization_id = v_me.organization_id
                        AND d.revoked_at IS NULL) THEN
     RAISE EXCEPTION USING ERRCODE = '42501',
@@ -341,7 +343,7 @@ BEGIN
 END
 $$;
 
-REVOKE EXECUTE ON FUNCTION public.sync_push(uuid, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION showdesk.sync_push(uuid, jsonb) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION showdesk_private.checkins_double_entry_stmt() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION showdesk_private.recompute_double_entries_set(uuid[]) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION showdesk_private.plain_uuid(text) FROM PUBLIC;
@@ -349,12 +351,14 @@ REVOKE EXECUTE ON FUNCTION showdesk_private.push_checkin_run(uuid, uuid, jsonb, 
 REVOKE EXECUTE ON FUNCTION showdesk_private.push_checkin_set(uuid, uuid, jsonb, int[], uuid[], uuid[], jsonb[], text[]) FROM PUBLIC;
 DO $$
 BEGIN
-  EXECUTE 'REVOKE EXECUTE ON FUNCTION public.sync_push(uuid, jsonb) FROM anon';
+  EXECUTE 'REVOKE EXECUTE ON FUNCTION showdesk.sync_push(uuid, jsonb) FROM anon';
 END
 $$;
-GRANT EXECUTE ON FUNCTION public.sync_push(uuid, jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION showdesk.sync_push(uuid, jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION showdesk_private.plain_uuid(text) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION showdesk_private.push_checkin_run(uuid, uuid, jsonb, int, int) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION showdesk_private.push_checkin_set(uuid, uuid, jsonb, int[], uuid[], uuid[], jsonb[], text[])
   TO authenticated, service_role;
 -- (the double-entry functions run as their owner, from the trigger; nobody calls them directly)
+
+RESET search_path;

@@ -10,6 +10,8 @@
 -- after adding a column to a synced table, run SELECT showdesk_private.build_pull_page();
 -- (a later migration that changes a synced table ends with that call).
 
+SET search_path = showdesk, pg_catalog;
+
 -- A table's row as json text: wire_sql (0005) with json_build_object.
 CREATE OR REPLACE FUNCTION showdesk_private.wire_json_sql(p_table text, p_alias text) RETURNS text
 LANGUAGE sql STABLE
@@ -29,7 +31,7 @@ DECLARE
 BEGIN
   FOREACH t IN ARRAY showdesk_private.sync_tables() LOOP
     branches := branches || CASE WHEN branches = '' THEN '' ELSE E'\n      UNION ALL\n      ' END ||
-      format('SELECT p.n, x.version AS v, %s AS r FROM page p JOIN public.%I x ON x.id = p.row_id '
+      format('SELECT p.n, x.version AS v, %s AS r FROM page p JOIN showdesk.%I x ON x.id = p.row_id '
              'WHERE p.table_name = %L AND NOT p.deleted AND p.n <= $3',
              showdesk_private.wire_json_sql(t, 'x'), t, t);
   END LOOP;
@@ -37,7 +39,7 @@ BEGIN
 CREATE OR REPLACE FUNCTION showdesk_private.pull_page(
     p_event_id uuid, p_org uuid, p_limit integer, p_xid xid8, p_version bigint, p_watermark xid8,
     OUT total integer, OUT changes json, OUT last_xid xid8, OUT last_version bigint)
-LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, public
+LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, showdesk
 AS $body$
 BEGIN
   -- EXECUTE: planned for these arguments each call (a generic plan cannot know the page).
@@ -46,12 +48,12 @@ BEGIN
     WITH page AS MATERIALIZED (
       SELECT u.*, row_number() OVER (ORDER BY u.change_xid, u.version) AS n FROM (
         (SELECT c.table_name, c.row_id, c.version, c.deleted, c.change_xid
-           FROM public.sync_changes c
+           FROM showdesk.sync_changes c
           WHERE c.event_id = $1 AND (c.change_xid, c.version) > ($4, $5) AND c.change_xid < $6
           ORDER BY c.change_xid, c.version LIMIT $3 + 1)
         UNION ALL
         (SELECT c.table_name, c.row_id, c.version, c.deleted, c.change_xid
-           FROM public.sync_changes c
+           FROM showdesk.sync_changes c
           WHERE c.event_id IS NULL AND c.organization_id = $2
             AND (c.change_xid, c.version) > ($4, $5) AND c.change_xid < $6
           ORDER BY c.change_xid, c.version LIMIT $3 + 1)
@@ -92,11 +94,11 @@ SELECT showdesk_private.build_pull_page();
 
 -- THE PULL (contract in README.md; cursor as in 0005). json rather than jsonb: dropped first,
 -- since a function's result type cannot be replaced in place.
-DROP FUNCTION IF EXISTS public.sync_pull(uuid, text, integer);
-CREATE FUNCTION public.sync_pull(p_event_id uuid, p_cursor text DEFAULT NULL,
+DROP FUNCTION IF EXISTS showdesk.sync_pull(uuid, text, integer);
+CREATE FUNCTION showdesk.sync_pull(p_event_id uuid, p_cursor text DEFAULT NULL,
                                  p_limit integer DEFAULT 500)
 RETURNS json
-LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, public
+LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
   v_snapshot pg_snapshot := pg_current_snapshot();
@@ -110,7 +112,7 @@ DECLARE
   v_page record;
   v_cursor text;
 BEGIN
-  SELECT e.organization_id INTO v_org FROM public.events e WHERE e.id = p_event_id;
+  SELECT e.organization_id INTO v_org FROM showdesk.events e WHERE e.id = p_event_id;
   IF v_org IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '42501',
       MESSAGE = 'This account may not sync that event: it does not exist or belongs to another organization.';
@@ -127,7 +129,7 @@ BEGIN
     IF v_xid > pg_snapshot_xmax(v_snapshot) THEN
       RETURN showdesk_private.reset_page()::json;
     END IF;
-    SELECT value INTO v_horizon FROM public.sync_settings WHERE key = 'purge_horizon';
+    SELECT value INTO v_horizon FROM showdesk.sync_settings WHERE key = 'purge_horizon';
     IF v_horizon IS NOT NULL
        AND (v_xid, v_version) < ((v_horizon ->> 'xid')::xid8, (v_horizon ->> 'version')::bigint) THEN
       RETURN showdesk_private.reset_page()::json;
@@ -152,11 +154,13 @@ BEGIN
 END
 $$;
 
-REVOKE EXECUTE ON FUNCTION public.sync_pull(uuid, text, integer) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION showdesk.sync_pull(uuid, text, integer) FROM PUBLIC;
 DO $$
 BEGIN
-  EXECUTE 'REVOKE EXECUTE ON FUNCTION public.sync_pull(uuid, text, integer) FROM anon';
+  EXECUTE 'REVOKE EXECUTE ON FUNCTION showdesk.sync_pull(uuid, text, integer) FROM anon';
 END
 $$;
-GRANT EXECUTE ON FUNCTION public.sync_pull(uuid, text, integer) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION showdesk.sync_pull(uuid, text, integer) TO authenticated, service_role;
 REVOKE EXECUTE ON FUNCTION showdesk_private.build_pull_page() FROM PUBLIC;
+
+RESET search_path;

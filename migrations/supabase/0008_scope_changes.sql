@@ -8,7 +8,9 @@
 --    else) is answered with a reset, and the client's full resync brings what is now visible
 --    and removes what no longer is.
 
-CREATE TABLE IF NOT EXISTS sync_moved_out (
+SET search_path = showdesk, pg_catalog;
+
+CREATE TABLE IF NOT EXISTS showdesk.sync_moved_out (
   event_id    uuid NOT NULL,  -- the event the row left
   table_name  text NOT NULL,
   row_id      uuid NOT NULL,
@@ -17,8 +19,8 @@ CREATE TABLE IF NOT EXISTS sync_moved_out (
   changed_at  timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (event_id, table_name, row_id)
 );
-CREATE INDEX IF NOT EXISTS sync_moved_out_pull_idx ON sync_moved_out (event_id, change_xid, version);
-CREATE INDEX IF NOT EXISTS sync_moved_out_age_idx ON sync_moved_out (changed_at);
+CREATE INDEX IF NOT EXISTS sync_moved_out_pull_idx ON showdesk.sync_moved_out (event_id, change_xid, version);
+CREATE INDEX IF NOT EXISTS sync_moved_out_age_idx ON showdesk.sync_moved_out (changed_at);
 
 ALTER TABLE sync_moved_out ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS sd_select ON sync_moved_out;
@@ -33,7 +35,7 @@ GRANT ALL ON sync_moved_out TO service_role;
 
 -- sync_log (0003) plus: an UPDATE that changes the row's event records a move-out.
 CREATE OR REPLACE FUNCTION showdesk_private.sync_log() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
   r jsonb;
@@ -45,7 +47,7 @@ DECLARE
 BEGIN
   IF TG_OP = 'DELETE' THEN
     r := to_jsonb(OLD);
-    v_version := nextval('public.sync_version_seq');
+    v_version := nextval('showdesk.sync_version_seq');
   ELSE
     IF TG_OP = 'UPDATE' AND NEW.version = OLD.version THEN
       RETURN NULL;
@@ -65,14 +67,14 @@ BEGIN
     v_old_scope := showdesk_private.row_scope(TG_TABLE_NAME, o);
     IF v_old_scope.event_id IS NOT NULL
        AND v_old_scope.event_id IS DISTINCT FROM v_scope.event_id THEN
-      INSERT INTO public.sync_moved_out AS m (event_id, table_name, row_id, version, change_xid)
+      INSERT INTO showdesk.sync_moved_out AS m (event_id, table_name, row_id, version, change_xid)
       VALUES (v_old_scope.event_id, TG_TABLE_NAME, (r ->> 'id')::uuid, v_version,
               pg_current_xact_id())
       ON CONFLICT (event_id, table_name, row_id) DO UPDATE SET
         version = excluded.version, change_xid = excluded.change_xid, changed_at = now();
     END IF;
   END IF;
-  INSERT INTO public.sync_changes AS c
+  INSERT INTO showdesk.sync_changes AS c
     (table_name, row_id, event_id, organization_id, version, change_xid, deleted, changed_at,
      column_versions)
   VALUES
@@ -103,7 +105,7 @@ DECLARE
 BEGIN
   FOREACH t IN ARRAY showdesk_private.sync_tables() LOOP
     branches := branches || CASE WHEN branches = '' THEN '' ELSE E'\n      UNION ALL\n      ' END ||
-      format('SELECT p.n, x.version AS v, %s AS r FROM page p JOIN public.%I x ON x.id = p.row_id '
+      format('SELECT p.n, x.version AS v, %s AS r FROM page p JOIN showdesk.%I x ON x.id = p.row_id '
              'WHERE p.table_name = %L AND NOT p.deleted AND p.n <= $3',
              showdesk_private.wire_json_sql(t, 'x'), t, t);
   END LOOP;
@@ -111,25 +113,25 @@ BEGIN
 CREATE OR REPLACE FUNCTION showdesk_private.pull_page(
     p_event_id uuid, p_org uuid, p_limit integer, p_xid xid8, p_version bigint, p_watermark xid8,
     OUT total integer, OUT changes json, OUT last_xid xid8, OUT last_version bigint)
-LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, public
+LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, showdesk
 AS $body$
 BEGIN
   EXECUTE $q$
     WITH page AS MATERIALIZED (
       SELECT u.*, row_number() OVER (ORDER BY u.change_xid, u.version) AS n FROM (
         (SELECT c.table_name, c.row_id, c.version, c.deleted, c.change_xid
-           FROM public.sync_changes c
+           FROM showdesk.sync_changes c
           WHERE c.event_id = $1 AND (c.change_xid, c.version) > ($4, $5) AND c.change_xid < $6
           ORDER BY c.change_xid, c.version LIMIT $3 + 1)
         UNION ALL
         (SELECT c.table_name, c.row_id, c.version, c.deleted, c.change_xid
-           FROM public.sync_changes c
+           FROM showdesk.sync_changes c
           WHERE c.event_id IS NULL AND c.organization_id = $2
             AND (c.change_xid, c.version) > ($4, $5) AND c.change_xid < $6
           ORDER BY c.change_xid, c.version LIMIT $3 + 1)
         UNION ALL
         (SELECT m.table_name, m.row_id, m.version, true, m.change_xid
-           FROM public.sync_moved_out m
+           FROM showdesk.sync_moved_out m
           WHERE m.event_id = $1 AND (m.change_xid, m.version) > ($4, $5) AND m.change_xid < $6
           ORDER BY m.change_xid, m.version LIMIT $3 + 1)
       ) u
@@ -175,10 +177,10 @@ $$;
 
 -- THE PULL (contract in README.md). Cursor '2:<scope>:<xid>:<version>'; a '1:<xid>:<version>'
 -- cursor (0005-0007) is still read, and answered with a '2:' cursor.
-CREATE OR REPLACE FUNCTION public.sync_pull(p_event_id uuid, p_cursor text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION showdesk.sync_pull(p_event_id uuid, p_cursor text DEFAULT NULL,
                                             p_limit integer DEFAULT 500)
 RETURNS json
-LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, public
+LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
   v_snapshot pg_snapshot := pg_current_snapshot();
@@ -193,7 +195,7 @@ DECLARE
   v_page record;
   v_cursor text;
 BEGIN
-  SELECT e.organization_id INTO v_org FROM public.events e WHERE e.id = p_event_id;
+  SELECT e.organization_id INTO v_org FROM showdesk.events e WHERE e.id = p_event_id;
   IF v_org IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '42501',
       MESSAGE = 'This account may not sync that event: it does not exist or belongs to another organization.';
@@ -214,7 +216,7 @@ BEGIN
     IF v_xid > pg_snapshot_xmax(v_snapshot) THEN
       RETURN showdesk_private.reset_page()::json;
     END IF;
-    SELECT value INTO v_horizon FROM public.sync_settings WHERE key = 'purge_horizon';
+    SELECT value INTO v_horizon FROM showdesk.sync_settings WHERE key = 'purge_horizon';
     IF v_horizon IS NOT NULL
        AND (v_xid, v_version) < ((v_horizon ->> 'xid')::xid8, (v_horizon ->> 'version')::bigint) THEN
       RETURN showdesk_private.reset_page()::json;
@@ -240,8 +242,8 @@ END
 $$;
 
 -- sync_purge (0003) plus: move-outs expire with the tombstones, and move the horizon too.
-CREATE OR REPLACE FUNCTION public.sync_purge(p_now timestamptz DEFAULT now()) RETURNS jsonb
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+CREATE OR REPLACE FUNCTION showdesk.sync_purge(p_now timestamptz DEFAULT now()) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
   v_days numeric;
@@ -252,13 +254,13 @@ DECLARE
   v_top_version bigint;
   v_old jsonb;
 BEGIN
-  SELECT value::text::numeric INTO v_days FROM public.sync_settings WHERE key = 'tombstone_retention_days';
+  SELECT value::text::numeric INTO v_days FROM showdesk.sync_settings WHERE key = 'tombstone_retention_days';
   v_cut := p_now - make_interval(secs => coalesce(v_days, 30) * 86400);
   WITH gone AS (
-    DELETE FROM public.sync_changes WHERE deleted AND changed_at < v_cut
+    DELETE FROM showdesk.sync_changes WHERE deleted AND changed_at < v_cut
     RETURNING change_xid, version
   ), moved AS (
-    DELETE FROM public.sync_moved_out WHERE changed_at < v_cut
+    DELETE FROM showdesk.sync_moved_out WHERE changed_at < v_cut
     RETURNING change_xid, version
   ), both_kinds AS (
     SELECT * FROM gone UNION ALL SELECT * FROM moved
@@ -269,30 +271,32 @@ BEGIN
     INTO v_count, v_top_xid, v_top_version
     FROM both_kinds;
   IF v_count > 0 THEN
-    SELECT value INTO v_old FROM public.sync_settings WHERE key = 'purge_horizon';
+    SELECT value INTO v_old FROM showdesk.sync_settings WHERE key = 'purge_horizon';
     -- the horizon only moves forward
     IF (v_top_xid, v_top_version) > ((v_old ->> 'xid')::xid8, (v_old ->> 'version')::bigint) THEN
-      UPDATE public.sync_settings
+      UPDATE showdesk.sync_settings
          SET value = jsonb_build_object('xid', v_top_xid::text, 'version', v_top_version)
        WHERE key = 'purge_horizon';
     END IF;
   END IF;
-  DELETE FROM public.sync_mutations WHERE applied_at < v_cut;
+  DELETE FROM showdesk.sync_mutations WHERE applied_at < v_cut;
   GET DIAGNOSTICS v_mutations = ROW_COUNT;
   RETURN jsonb_build_object('purged_tombstones', v_count, 'purged_mutations', v_mutations);
 END
 $$;
 
-REVOKE EXECUTE ON FUNCTION public.sync_pull(uuid, text, integer) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION public.sync_purge(timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION showdesk.sync_pull(uuid, text, integer) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION showdesk.sync_purge(timestamptz) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION showdesk_private.build_pull_page() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION showdesk_private.scope_tag() FROM PUBLIC;
 DO $$
 BEGIN
-  EXECUTE 'REVOKE EXECUTE ON FUNCTION public.sync_pull(uuid, text, integer) FROM anon';
-  EXECUTE 'REVOKE EXECUTE ON FUNCTION public.sync_purge(timestamptz) FROM anon, authenticated';
+  EXECUTE 'REVOKE EXECUTE ON FUNCTION showdesk.sync_pull(uuid, text, integer) FROM anon';
+  EXECUTE 'REVOKE EXECUTE ON FUNCTION showdesk.sync_purge(timestamptz) FROM anon, authenticated';
 END
 $$;
-GRANT EXECUTE ON FUNCTION public.sync_pull(uuid, text, integer) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION public.sync_purge(timestamptz) TO service_role;
+GRANT EXECUTE ON FUNCTION showdesk.sync_pull(uuid, text, integer) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION showdesk.sync_purge(timestamptz) TO service_role;
 GRANT EXECUTE ON FUNCTION showdesk_private.scope_tag() TO authenticated, service_role;
+
+RESET search_path;

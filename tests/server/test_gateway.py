@@ -45,7 +45,9 @@ def test_supabase_py_signs_in_and_calls_pull_and_push(gateway: Gateway, org):
     ).session
     assert session.user.app_metadata["device_id"] == device
     page = (
-        client.rpc("sync_pull", {"p_event_id": org.event_id, "p_cursor": None, "p_limit": 100})
+        client.rpc(
+            "showdesk_sync_pull", {"p_event_id": org.event_id, "p_cursor": None, "p_limit": 100}
+        )
         .execute()
         .data
     )
@@ -62,15 +64,23 @@ def test_supabase_py_signs_in_and_calls_pull_and_push(gateway: Gateway, org):
             "scanned_at": "2026-11-22T19:00:00Z",
         },
     )
-    pushed = client.rpc("sync_push", {"p_device_id": device, "p_mutations": [scan]}).execute().data
+    pushed = (
+        client.rpc("showdesk_sync_push", {"p_device_id": device, "p_mutations": [scan]})
+        .execute()
+        .data
+    )
     assert [r["status"] for r in pushed["results"]] == ["applied"]
-    again = client.rpc("sync_push", {"p_device_id": device, "p_mutations": [scan]}).execute().data
+    again = (
+        client.rpc("showdesk_sync_push", {"p_device_id": device, "p_mutations": [scan]})
+        .execute()
+        .data
+    )
     assert [r["status"] for r in again["results"]] == ["duplicate"]
     # refresh gives a new working access token
     refreshed = client.auth.refresh_session()
     assert refreshed.session.access_token != session.access_token
     assert (
-        client.rpc("sync_pull", {"p_event_id": org.event_id, "p_cursor": page["cursor"]})
+        client.rpc("showdesk_sync_pull", {"p_event_id": org.event_id, "p_cursor": page["cursor"]})
         .execute()
         .data["changes"]
     )
@@ -102,7 +112,10 @@ def test_an_expired_jwt_gets_401_pgrst301(gateway: Gateway, org):
     user = gateway.create_user("late@alpha.test", organization_id=org.id, device_id=org.devices[0])
     expired = gateway.access_token(user, expires_in=-60)
     response = _post(
-        gateway, "sync_pull", {"p_event_id": org.event_id, "p_cursor": None, "p_limit": 10}, expired
+        gateway,
+        "showdesk_sync_pull",
+        {"p_event_id": org.event_id, "p_cursor": None, "p_limit": 10},
+        expired,
     )
     assert response.status_code == 401
     assert response.json() == {
@@ -117,18 +130,21 @@ def test_an_expired_jwt_gets_401_pgrst301(gateway: Gateway, org):
 def test_a_forged_jwt_gets_401(gateway: Gateway, org):
     claims = {"sub": str(uuid.uuid4()), "role": "service_role", "exp": int(time.time()) + 60}
     forged = jwt.encode(claims, "not-the-secret-" * 3, algorithm="HS256")
-    response = _post(gateway, "sync_pull", {"p_event_id": org.event_id}, forged)
+    response = _post(gateway, "showdesk_sync_pull", {"p_event_id": org.event_id}, forged)
     assert response.status_code == 401 and response.json()["code"] == "PGRST301"
 
 
 def test_missing_apikey_is_refused(gateway: Gateway, org):
-    response = _post(gateway, "sync_pull", {"p_event_id": org.event_id}, None, apikey=None)
+    response = _post(gateway, "showdesk_sync_pull", {"p_event_id": org.event_id}, None, apikey=None)
     assert response.status_code == 401 and "API key" in response.json()["message"]
 
 
 def test_anon_key_alone_reads_nothing(gateway: Gateway, org):
     response = _post(
-        gateway, "sync_pull", {"p_event_id": org.event_id, "p_cursor": None, "p_limit": 10}, None
+        gateway,
+        "showdesk_sync_pull",
+        {"p_event_id": org.event_id, "p_cursor": None, "p_limit": 10},
+        None,
     )
     assert response.status_code == 401
     assert response.json()["code"] == "42501"
@@ -138,14 +154,16 @@ def test_another_organizations_device_gets_403_with_words(gateway: Gateway, supa
     beta = supabase_db.create_org("Beta")
     supabase_db.create_device(beta)
     user = gateway.create_user("beta@beta.test", organization_id=beta.id, device_id=beta.devices[0])
-    response = _post(gateway, "sync_pull", {"p_event_id": org.event_id}, gateway.access_token(user))
+    response = _post(
+        gateway, "showdesk_sync_pull", {"p_event_id": org.event_id}, gateway.access_token(user)
+    )
     assert response.status_code == 403
     assert (
         response.json()["code"] == "42501"
         and "may not sync that event" in response.json()["message"]
     )
     status, body = gateway.rpc(
-        "sync_push",
+        "showdesk_sync_push",
         {"p_device_id": org.devices[0], "p_mutations": []},
         gateway.access_token(user),
     )
@@ -157,12 +175,17 @@ def test_unknown_function_and_bad_arguments(gateway: Gateway, org):
     token = gateway.access_token(user)
     response = _post(gateway, "drop_everything", {}, token)
     assert response.status_code == 404 and response.json()["code"] == "PGRST202"
-    response = _post(gateway, "sync_pull", {"p_event_id": org.event_id, "p_bogus": 1}, token)
+    response = _post(
+        gateway, "showdesk_sync_pull", {"p_event_id": org.event_id, "p_bogus": 1}, token
+    )
     assert response.status_code == 404
-    response = _post(gateway, "sync_pull", {"p_event_id": "not-a-uuid"}, token)
+    response = _post(gateway, "showdesk_sync_pull", {"p_event_id": "not-a-uuid"}, token)
     assert response.status_code == 400 and response.json()["code"] == "22P02"
     response = _post(
-        gateway, "sync_push", {"p_device_id": org.devices[0], "p_mutations": {"a": 1}}, token
+        gateway,
+        "showdesk_sync_push",
+        {"p_device_id": org.devices[0], "p_mutations": {"a": 1}},
+        token,
     )
     assert response.status_code == 400 and "JSON array" in response.json()["message"]
 
@@ -171,7 +194,9 @@ def test_register_device_over_http(gateway: Gateway, supabase_db, org):
     new_device = str(uuid.uuid4())
     user = gateway.create_user("new@alpha.test", organization_id=org.id, device_id=new_device)
     status, body = gateway.rpc(
-        "register_device", {"p_name": "Kiosk West", "p_gate": "West"}, gateway.access_token(user)
+        "showdesk_register_device",
+        {"p_name": "Kiosk West", "p_gate": "West"},
+        gateway.access_token(user),
     )
     assert status == 200 and body["device_id"] == new_device
     assert supabase_db.scalar("SELECT gate FROM devices WHERE id = %s", (new_device,)) == "West"
@@ -180,10 +205,14 @@ def test_register_device_over_http(gateway: Gateway, supabase_db, org):
 def test_simulated_outage(gateway: Gateway, org):
     user = gateway.create_user("o@alpha.test", organization_id=org.id, device_id=org.devices[0])
     gateway.forced_status = 503
-    status, _ = gateway.rpc("sync_pull", {"p_event_id": org.event_id}, gateway.access_token(user))
+    status, _ = gateway.rpc(
+        "showdesk_sync_pull", {"p_event_id": org.event_id}, gateway.access_token(user)
+    )
     assert status == 503
     gateway.forced_status = None
-    status, _ = gateway.rpc("sync_pull", {"p_event_id": org.event_id}, gateway.access_token(user))
+    status, _ = gateway.rpc(
+        "showdesk_sync_pull", {"p_event_id": org.event_id}, gateway.access_token(user)
+    )
     assert status == 200
 
 
@@ -206,7 +235,7 @@ def test_a_push_into_another_organizations_event_is_rejected_over_http(
         mutation("tickets", "update", ticket, {"status": "cancelled"}, 1),
     ]
     status, body = gateway.rpc(
-        "sync_push",
+        "showdesk_sync_push",
         {"p_device_id": beta.devices[0], "p_mutations": intrusion},
         gateway.access_token(user),
     )

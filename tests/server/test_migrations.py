@@ -26,16 +26,16 @@ def test_migrations_apply_twice_on_a_bare_database(pg_server: PgServer):
                 row[0]
                 for row in conn.execute(
                     "SELECT p.oid::regprocedure::text FROM pg_proc p"
-                    " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'"
+                    " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'showdesk'"
                 )
             }
             assert {
-                "sync_pull(uuid,text,integer)",
-                "sync_push(uuid,jsonb)",
-                "register_device(text,text)",
+                "showdesk.sync_pull(uuid,text,integer)",
+                "showdesk.sync_push(uuid,jsonb)",
+                "showdesk.register_device(text,text)",
             } <= functions
             policies = conn.execute(
-                "SELECT count(*) FROM pg_policies WHERE schemaname = 'public'"
+                "SELECT count(*) FROM pg_policies WHERE schemaname = 'showdesk'"
             ).fetchone()[0]
             # a second run replaced the policies instead of adding copies: 4 per synced table,
             # sync_changes 1, sync_mutations 2, sync_settings 1, sync_moved_out 1
@@ -44,10 +44,34 @@ def test_migrations_apply_twice_on_a_bare_database(pg_server: PgServer):
         pg_server.drop_database(name)
 
 
-def test_every_public_table_has_row_level_security(supabase_db):
+API_WRAPPERS = (
+    "showdesk_sync_pull(uuid,text,integer)",
+    "showdesk_sync_push(uuid,jsonb)",
+    "showdesk_register_device(text,text)",
+)
+
+
+def test_nothing_of_showdesk_is_in_public_but_the_api_wrappers(supabase_db):
+    """public is the platform's schema: Showdesk adds three prefixed functions and nothing else."""
+    objects = supabase_db.execute(
+        "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = 'public'"
+    )
+    assert objects == []
+    functions = {
+        r["f"]
+        for r in supabase_db.execute(
+            "SELECT p.oid::regprocedure::text AS f FROM pg_proc p"
+            " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'"
+        )
+    }
+    assert functions == set(API_WRAPPERS)
+
+
+def test_every_showdesk_table_has_row_level_security(supabase_db):
     rows = supabase_db.execute(
         "SELECT c.relname, c.relrowsecurity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE n.nspname = 'public' AND c.relkind = 'r'"
+        " WHERE n.nspname = 'showdesk' AND c.relkind = 'r'"
     )
     assert len(rows) >= 22
     assert [r["relname"] for r in rows if not r["relrowsecurity"]] == []
@@ -56,15 +80,12 @@ def test_every_public_table_has_row_level_security(supabase_db):
 def test_anon_has_no_privilege_on_any_table_or_rpc(supabase_db):
     rows = supabase_db.execute(
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE n.nspname = 'public' AND c.relkind = 'r'"
+        " WHERE n.nspname IN ('public', 'showdesk') AND c.relkind = 'r'"
         " AND (has_table_privilege('anon', c.oid, 'SELECT') OR has_table_privilege('anon', c.oid, 'INSERT'))"
     )
     assert rows == []
-    for fn in (
-        "sync_pull(uuid,text,integer)",
-        "sync_push(uuid,jsonb)",
-        "register_device(text,text)",
-    ):
+    assert supabase_db.scalar("SELECT has_schema_privilege('anon', 'showdesk', 'USAGE')") is False
+    for fn in API_WRAPPERS:
         assert (
             supabase_db.scalar("SELECT has_function_privilege('anon', %s, 'EXECUTE')", (fn,))
             is False
@@ -86,7 +107,7 @@ def test_server_columns_match_the_replica_models(supabase_db):
         server = {
             r["column_name"]
             for r in supabase_db.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = %s",
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'showdesk' AND table_name = %s",
                 (model.__tablename__,),
             )
         }
@@ -118,7 +139,7 @@ def test_migrations_apply_with_plain_psql(pg_server: PgServer):
             assert done.returncode == 0, f"{path.name}: {done.stderr}"
         assert (
             pg_server.connect(name)
-            .execute("SELECT to_regprocedure('sync_pull(uuid,text,integer)')")
+            .execute("SELECT to_regprocedure('public.showdesk_sync_pull(uuid,text,integer)')")
             .fetchone()[0]
         )
     finally:

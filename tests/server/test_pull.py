@@ -304,7 +304,7 @@ def test_a_column_added_to_a_synced_table_is_pulled_after_the_page_is_rebuilt(
     from tests.support.pg import apply_claims
 
     with supabase_db.connect(autocommit=False, row_factory=dict_row) as conn:
-        conn.execute("ALTER TABLE public.venues ADD COLUMN stage_door text DEFAULT 'Rue Cler'")
+        conn.execute("ALTER TABLE showdesk.venues ADD COLUMN stage_door text DEFAULT 'Rue Cler'")
         conn.execute("SELECT showdesk_private.build_pull_page()")
         apply_claims(conn, door, None)
         page = conn.execute("SELECT sync_pull(%s, NULL, 500) AS r", (org.event_id,)).fetchone()

@@ -61,7 +61,7 @@ def two_orgs(supabase_db: SupabaseDB) -> tuple[OrgFixture, OrgFixture]:
 
 def _visible(db: SupabaseDB, claims: dict | None, table: str, role: str | None = None) -> int:
     with db.as_claims(claims, role) as conn:
-        return conn.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"]
+        return conn.execute(f"SELECT count(*) AS n FROM showdesk.{table}").fetchone()["n"]
 
 
 def test_an_organization_never_sees_another_organizations_rows(shared):
@@ -192,9 +192,9 @@ def test_anon_reads_nothing_private(shared):
 def test_anon_cannot_call_the_sync_functions(shared):
     supabase_db, alpha, beta = shared
     for sql, args in [
-        ("SELECT sync_pull(%s, NULL, 10)", (alpha.event_id,)),
-        ("SELECT sync_push(%s, '[]'::jsonb)", (alpha.devices[0],)),
-        ("SELECT register_device('Kiosk', 'North')", None),
+        ("SELECT showdesk_sync_pull(%s, NULL, 10)", (alpha.event_id,)),
+        ("SELECT showdesk_sync_push(%s, '[]'::jsonb)", (alpha.devices[0],)),
+        ("SELECT showdesk_register_device('Kiosk', 'North')", None),
     ]:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             with supabase_db.as_claims(None, "anon") as conn:

@@ -38,6 +38,7 @@ from psycopg.rows import dict_row
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS_DIR = ROOT / "migrations" / "supabase"
 TEMPLATE_DB = "showdesk_template"
+SHOWDESK_SEARCH_PATH = "showdesk,public"
 
 TEST_JWT_SECRET = "showdesk-test-jwt-secret-at-least-32-characters-long"
 """HS256 secret the test gateway (and the token helpers here) sign and verify JWTs with."""
@@ -367,8 +368,13 @@ class SupabaseDB:
         return self.server.url(self.name)
 
     def connect(self, **kwargs: Any) -> psycopg.Connection:
-        """A superuser connection (autocommit unless told otherwise; rows as dicts)."""
+        """A superuser connection (autocommit unless told otherwise; rows as dicts).
+
+        Tests name Showdesk's tables unqualified, as the migrations do: the connection resolves
+        names in schema ``showdesk`` first (the product's own connections qualify every name).
+        """
         kwargs.setdefault("row_factory", dict_row)
+        kwargs.setdefault("options", f"-c search_path={SHOWDESK_SEARCH_PATH}")
         return self.server.connect(self.name, **kwargs)
 
     @contextmanager
@@ -612,7 +618,7 @@ class SupabaseDB:
     ) -> dict[str, Any]:
         with self.as_claims(claims) as conn:
             return conn.execute(
-                "SELECT sync_pull(%s, %s, %s) AS r", (event_id, cursor, limit)
+                "SELECT public.showdesk_sync_pull(%s, %s, %s) AS r", (event_id, cursor, limit)
             ).fetchone()["r"]
 
     def pull_all(
@@ -632,7 +638,8 @@ class SupabaseDB:
     ) -> list[dict[str, Any]]:
         with self.as_claims(claims) as conn:
             result = conn.execute(
-                "SELECT sync_push(%s, %s::jsonb) AS r", (device_id, json.dumps(mutations))
+                "SELECT public.showdesk_sync_push(%s, %s::jsonb) AS r",
+                (device_id, json.dumps(mutations)),
             ).fetchone()["r"]
         return result["results"]
 
