@@ -48,6 +48,7 @@ API_WRAPPERS = (
     "showdesk_sync_pull(uuid,text,integer)",
     "showdesk_sync_push(uuid,jsonb)",
     "showdesk_register_device(text,text)",
+    "showdesk_server_info()",
 )
 
 
