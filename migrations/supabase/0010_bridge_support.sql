@@ -88,6 +88,12 @@ BEGIN
 END
 $$;
 
+-- The pin rank of a look in walk order, as app/domain/lineup.py sorts: opening first, closing
+-- last, every other look by its order key in between.
+CREATE OR REPLACE FUNCTION showdesk_private.walk_pin(p_opening boolean, p_closing boolean) RETURNS int
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT CASE WHEN p_opening THEN 0 WHEN p_closing THEN 2 ELSE 1 END $$;
+
 -- Where a platform table has the shape a bridge needs. p_columns: 'name type' pairs, type as
 -- format_type() prints it. A missing table or column stops the migration with a sentence.
 CREATE OR REPLACE FUNCTION showdesk_private.require_shape(p_bridge text, p_table text,
