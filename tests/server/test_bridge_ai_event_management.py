@@ -307,3 +307,65 @@ def test_a_platform_row_showdesk_cannot_mirror_never_fails_the_platform_write(br
     errors = db.execute("SELECT bridge, table_name, row_id, message FROM showdesk.bridge_errors")
     assert [(e["bridge"], e["table_name"], e["row_id"]) for e in errors] == [(DOC, "tickets", twin)]
     assert "qr_code_data" in errors[0]["message"] or "unique" in errors[0]["message"].lower()
+
+
+@pytest.fixture
+def bridged_with_records(pg_server: PgServer):
+    """The AI base plus the EventOS check-in log and the ERD's attendees (checked_in)."""
+    db = SupabaseDB(pg_server, pg_server.create_database(template=None))
+    with pg_server.connect(db.name) as conn:
+        apply_platform(conn, DOC, "event_checkins")
+        sale = platform_sale(conn, "Maison Records")
+        conn.execute(
+            "INSERT INTO public.attendees (ticket_id, qr_code, attendee_info)"
+            ' VALUES (%s, %s, \'{"name": "Guest0"}\') RETURNING id',
+            (sale["tickets"][0], sale["codes"][0]),
+        )
+        apply_migrations(conn)
+    yield db, sale
+    db.close()
+    pg_server.drop_database(db.name)
+
+
+def test_admissions_are_written_into_event_checkins_and_attendees(bridged_with_records, tmp_path):
+    db, sale = bridged_with_records
+    bridges = db.scalar("SELECT showdesk.server_info() -> 'bridges'")
+    assert bridges == ["ai_event_management", "attendee_flags", "event_checkins"]
+    world = _world(db, sale, tmp_path)
+    kiosk = world.kiosk("North kiosk", "North")
+    kiosk.engine.sync_once()
+    door = kiosk.door()
+    first = door.scan(sale["codes"][0])
+    second = door.scan(sale["codes"][1])
+    kiosk.engine.sync_once()
+
+    rows = db.execute(
+        "SELECT id, event_id, attendee_id, qr_code_scanned, check_in_method, is_present"
+        " FROM public.event_checkins ORDER BY check_in_time"
+    )
+    attendee = db.scalar(
+        "SELECT id FROM public.attendees WHERE ticket_id = %s", (sale["tickets"][0],)
+    )
+    assert [
+        (
+            str(r["id"]),
+            str(r["event_id"]),
+            r["attendee_id"],
+            r["qr_code_scanned"],
+            r["check_in_method"],
+            r["is_present"],
+        )
+        for r in rows
+    ] == [
+        (first.checkin_id, sale["event"], attendee, sale["codes"][0], "qr_code", True),
+        (second.checkin_id, sale["event"], None, sale["codes"][1], "qr_code", True),
+    ]
+    assert db.scalar("SELECT checked_in FROM public.attendees WHERE id = %s", (attendee,)) is True
+
+    door.annul(first.checkin_id, reason="wrong guest")
+    kiosk.engine.sync_once()
+    assert [str(r["id"]) for r in db.execute("SELECT id FROM public.event_checkins")] == [
+        second.checkin_id
+    ]
+    assert db.scalar("SELECT checked_in FROM public.attendees WHERE id = %s", (attendee,)) is False
+    assert db.scalar("SELECT count(*) FROM showdesk.bridge_errors") == 0
