@@ -284,7 +284,33 @@ def check_sound(config: Config) -> Check:
     )
 
 
-CHECKS = (check_database, check_decoders, check_camera, check_backend, check_sound)
+def check_platform(config: Config) -> Check:
+    """Which FashionOS platform tables the server bridges (or that it runs standalone)."""
+    from app.sync.backends import SyncError
+    from app.sync.runner import build_backend
+    from app.sync.status import server_words
+
+    try:
+        backend = build_backend(config)
+    except SyncError as exc:
+        return Check("platform", WARNING, f"Cannot ask the server: {exc}", {})
+    if backend is None:
+        return Check("platform", OK, "No server configured: nothing to bridge.", {"bridges": None})
+    try:
+        info = _with_timeout(backend.server_info, NETWORK_TIMEOUT * 3)
+    except (SyncError, TimeoutError) as exc:
+        return Check(
+            "platform",
+            WARNING,
+            f"The server did not say which platform tables it bridges ({exc}).",
+            {"bridges": None},
+        )
+    finally:
+        backend.close()
+    return Check("platform", OK, server_words(info.bridges) + ".", {"bridges": info.bridges})
+
+
+CHECKS = (check_database, check_decoders, check_camera, check_backend, check_platform, check_sound)
 
 
 def run_checks(config: Config) -> list[Check]:

@@ -56,6 +56,23 @@ class ProbeResult:
     error: str | None = None
 
 
+@dataclass
+class ServerInfo:
+    """What the server says about itself: which platform bridges are active (none: standalone)."""
+
+    bridges: list[str]
+
+
+def _server_info(data: Any) -> ServerInfo:
+    if isinstance(data, str):
+        data = json.loads(data)
+    if not isinstance(data, dict) or not isinstance(data.get("bridges", []), list):
+        raise SyncError(
+            "The sync server sent an answer Showdesk does not understand.", transient=True
+        )
+    return ServerInfo([str(b) for b in data.get("bridges", [])])
+
+
 class Backend(Protocol):
     name: str
 
@@ -66,6 +83,8 @@ class Backend(Protocol):
     def probe(self) -> ProbeResult: ...
 
     def register_device(self, name: str, gate: str) -> str: ...
+
+    def server_info(self) -> ServerInfo: ...
 
     def close(self) -> None: ...
 
@@ -248,6 +267,9 @@ class PostgresBackend:
             data = json.loads(data)
         return str(data["device_id"])
 
+    def server_info(self) -> ServerInfo:
+        return _server_info(self._call("select public.showdesk_server_info()", ()))
+
     def probe(self) -> ProbeResult:
         try:
             value = self._call("select now()", ())
@@ -393,6 +415,9 @@ class SupabaseBackend:
         if isinstance(data, str):
             data = json.loads(data)
         return str(data["device_id"])
+
+    def server_info(self) -> ServerInfo:
+        return _server_info(self._rpc("showdesk_server_info", {}))
 
     def probe(self) -> ProbeResult:
         """Any HTTP answer from the server means it is reachable; its Date header gives its time."""

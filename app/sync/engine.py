@@ -53,6 +53,8 @@ META_CURSOR = "sync.cursor"
 META_LAST_PULL = "sync.last_pull_at"
 META_LAST_PUSH = "sync.last_push_at"
 META_RESYNC = "sync.resync"
+META_BRIDGES = "sync.server_bridges"
+"""JSON list of the platform bridges the server reported (``[]``: standalone Showdesk server)."""
 
 # Test hook for the crash-window test: sleep after the server answered a push and before the
 # local acknowledgement commits (a SIGKILL there must still end in exactly-once).
@@ -122,6 +124,7 @@ class SyncEngine:
         self._lock = threading.RLock()
         self._resync_seen: dict[str, set[str]] | None = None
         self._last_probe = -1e9
+        self._server_info_known = False
 
     # --- the whole cycle ------------------------------------------------------------------
 
@@ -140,9 +143,27 @@ class SyncEngine:
             except SyncError as exc:
                 self._record_failure(exc)
                 raise
+            if not self._server_info_known:
+                self._learn_server_info()
             self.online = True
             self.last_error = None
             return SyncReport(pushed, pulled)
+
+    def _learn_server_info(self) -> None:
+        """Ask once per run which platform bridges the server has, and keep the answer (it is
+        shown offline too). A server without the call (an older Showdesk) stays unknown."""
+        info = getattr(self.backend, "server_info", None)
+        if info is None:
+            return
+        try:
+            bridges = info().bridges
+        except SyncError as exc:
+            log.info("server info unavailable: %s", exc)
+            self._server_info_known = True
+            return
+        with self.db.session() as session:
+            set_meta(session, META_BRIDGES, json.dumps(bridges))
+        self._server_info_known = True
 
     def _record_failure(self, exc: SyncError) -> None:
         self.last_error = str(exc)
@@ -592,6 +613,7 @@ class SyncEngine:
             )
             last_pull = get_meta(session, META_LAST_PULL)
             last_push = get_meta(session, META_LAST_PUSH)
+            bridges = get_meta(session, META_BRIDGES)
         return SyncStatus(
             online=self.online,
             pending=pending or 0,
@@ -604,6 +626,7 @@ class SyncEngine:
             pending_checkins=pending_checkins or 0,
             conflicts=conflicts or 0,
             backend=getattr(self.backend, "name", None),
+            bridges=json.loads(bridges) if bridges else None,
         )
 
 

@@ -49,6 +49,14 @@ class SyncStatus:
     conflicts: int = 0
     backend: str | None = None
     syncing: bool = False
+    bridges: list[str] | None = None  # None: not known yet; []: a standalone Showdesk server
+
+    @property
+    def server_words(self) -> str | None:
+        """What the server is, for the Sync tab: standalone, or which platform tables it bridges."""
+        if self.backend is None or self.bridges is None:
+            return None
+        return server_words(self.bridges)
 
     @property
     def last_sync_at(self) -> datetime | None:
@@ -114,3 +122,20 @@ class SyncStatus:
             )
         parts.append(self.headline(now))
         return ". ".join(parts)
+
+
+BRIDGE_NAMES = {
+    "ai_event_management": "AI event management",
+    "fashionistas": "Fashionistas",
+    "fashionos_expansion": "FashionOS expansion (registrations, models, call times)",
+    "event_checkins": "event check-ins",
+    "attendee_flags": "attendees' checked-in flag",
+}
+
+
+def server_words(bridges: list[str]) -> str:
+    """'Connected to the FashionOS platform's tables: …' or 'Standalone Showdesk server …'."""
+    if not bridges:
+        return "Standalone Showdesk server (no FashionOS platform tables found)"
+    names = ", ".join(BRIDGE_NAMES.get(b, b) for b in bridges)
+    return f"Bridged to the FashionOS platform's tables: {names}"

@@ -338,6 +338,8 @@ class SyncTab(QWidget):
                 f"Last download {ago(status.last_pull_at, _utcnow())}, last upload "
                 f"{ago(status.last_push_at, _utcnow())}."
             )
+        if status.server_words:
+            lines.append(f"{status.server_words}.")
         if status.last_error and status.online is False:
             lines.append(f"Last problem: {status.last_error}")
         self.details.setText(" ".join(lines))

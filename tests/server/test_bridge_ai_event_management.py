@@ -369,3 +369,36 @@ def test_admissions_are_written_into_event_checkins_and_attendees(bridged_with_r
     ]
     assert db.scalar("SELECT checked_in FROM public.attendees WHERE id = %s", (attendee,)) is False
     assert db.scalar("SELECT count(*) FROM showdesk.bridge_errors") == 0
+
+
+def test_kiosk_and_doctor_say_which_platform_tables_are_bridged(bridged, tmp_path):
+    import json
+
+    from app.config import Config
+    from app.doctor import check_platform
+
+    db, sale = bridged
+    kiosk = _world(db, sale, tmp_path).kiosk("North kiosk", "North")
+    assert kiosk.engine.status().server_words is None  # not known before the first sync
+    kiosk.engine.sync_once()
+    status = kiosk.engine.status()
+    assert status.bridges == ["ai_event_management"]
+    assert status.server_words == "Bridged to the FashionOS platform's tables: AI event management"
+
+    claims = db.claims(sale["org"], "door", kiosk.device_id)
+    config = Config(backend="postgres", postgres_dsn=db.dsn, postgres_claims=json.dumps(claims))
+    check = check_platform(config)
+    assert (check.status, check.details) == ("ok", {"bridges": ["ai_event_management"]})
+    assert "AI event management" in check.message
+
+
+def test_a_standalone_server_is_named_as_such(supabase_db, tmp_path):
+    from app.sync.status import server_words
+
+    org = supabase_db.create_org("Maison Seule")
+    supabase_db.create_tickets(org, 1)
+    kiosk = World(supabase_db, org, [], tmp_path).kiosk("Kiosk", "Main")
+    kiosk.engine.sync_once()
+    assert kiosk.engine.status().bridges == []
+    assert kiosk.engine.status().server_words == server_words([])
+    assert "Standalone" in server_words([])
