@@ -88,6 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = bench_sub.add_parser("sync", help="initial and incremental sync against PostgreSQL")
     p.add_argument("--tickets", type=int, default=100_000)
+    p.add_argument(
+        "--platform-sql",
+        action="append",
+        metavar="FILE",
+        help="also time a bridged initial sync: SQL files that create the platform's AI event "
+        "management tables, applied in order (e.g. tests/fixtures/platform/supabase_stubs.sql "
+        "then ai_event_management.sql)",
+    )
     p.add_argument("--json", action="store_true")
     p = bench_sub.add_parser(
         "ui", help="launch to ready-to-scan; camera frame to verdict on screen"
