@@ -198,6 +198,34 @@ CREATE TRIGGER bridge_writeback AFTER INSERT ON showdesk.checkins
   REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION showdesk_private.bridge_checkins_writeback();
 
+-- An admission the platform recorded itself (its own door app marked a ticket used): logged as
+-- a check-in from the platform, so every kiosk answers ALREADY ADMITTED for that ticket. One
+-- per ticket (a derived id), only while Showdesk's log has no standing admission of it.
+CREATE OR REPLACE FUNCTION showdesk_private.bridge_platform_admission(p_bridge text, p_ticket uuid,
+                                                                      p_at timestamptz) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, showdesk
+AS $$
+DECLARE
+  v_ticket showdesk.tickets;
+BEGIN
+  SELECT * INTO v_ticket FROM showdesk.tickets WHERE id = p_ticket;
+  IF v_ticket.id IS NULL OR p_at IS NULL OR EXISTS (
+       SELECT 1 FROM showdesk.checkins c
+        WHERE c.ticket_id = p_ticket AND c.kind = 'scan' AND c.verdict = 'admitted'
+          AND c.direction = 'in'
+          AND NOT EXISTS (SELECT 1 FROM showdesk.checkins a
+                           WHERE a.kind = 'annul' AND a.annuls_checkin_id = c.id)) THEN
+    RETURN;
+  END IF;
+  INSERT INTO showdesk.checkins (id, event_id, ticket_id, device_id, gate, direction, method,
+                                 kind, scanned_at, verdict, offline, raw_code)
+  VALUES (showdesk_private.derived_id(p_bridge || ':platform_admission', p_ticket),
+          v_ticket.event_id, p_ticket, showdesk_private.derived_id('platform_device', v_ticket.event_id),
+          'Platform', 'in', 'manual', 'scan', p_at, 'admitted', false, v_ticket.qr_code_data)
+  ON CONFLICT (id) DO NOTHING;
+END
+$$;
+
 -- What a client shows about the server: which bridges are active.
 CREATE OR REPLACE FUNCTION showdesk.server_info() RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, showdesk

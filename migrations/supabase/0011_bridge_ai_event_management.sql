@@ -8,6 +8,8 @@
 -- Tenant: the platform's own organizations. events.organization_id is the organization a
 -- kiosk's JWT (app_metadata.organization_id) must name; a platform event without one is not
 -- mirrored. Tickets carry no event: it is their category's (else their order's).
+-- A ticket the platform itself marks used (with a check_in_time) is logged as an admission from
+-- the platform (gate "Platform"), so kiosks answer ALREADY ADMITTED.
 -- Write-back: an admission pushed by a kiosk sets tickets.status = 'used' and
 -- tickets.check_in_time (the earliest admission); annulling the last standing admission sets
 -- them back ('valid', NULL). Everything else a kiosk records stays in Showdesk's tables.
@@ -151,6 +153,10 @@ BEGIN
         IS DISTINCT FROM (EXCLUDED.event_id, EXCLUDED.ticket_type_id, EXCLUDED.attendee_id,
                           EXCLUDED.order_id, EXCLUDED.ticket_number, EXCLUDED.qr_code_data,
                           EXCLUDED.status);
+  IF p ->> 'status' = 'used' THEN
+    PERFORM showdesk_private.bridge_platform_admission('ai_event_management', v_id,
+                                                       (p ->> 'check_in_time')::timestamptz);
+  END IF;
 END
 $$;
 

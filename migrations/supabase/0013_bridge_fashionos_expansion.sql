@@ -25,6 +25,8 @@
 --                                    models: role Model, department models; stakeholders: their
 --                                    role, department crew, company as agency
 --
+-- A registration the platform itself marks attended (with checked_in_at) is logged as an
+-- admission from the platform, so kiosks answer ALREADY ADMITTED.
 -- Write-back, in the push's transaction: an admission sets registrations.checked_in_at (the
 -- earliest standing admission) and status 'attended'; annulling the last one sets them back
 -- (NULL, 'confirmed'). A walk-order move rewrites event_models.walk_order (1..n, by order key)
@@ -89,6 +91,10 @@ BEGIN
   WHERE (t.event_id, t.ticket_type_id, t.attendee_id, t.qr_code_data, t.status)
         IS DISTINCT FROM (EXCLUDED.event_id, EXCLUDED.ticket_type_id, EXCLUDED.attendee_id,
                           EXCLUDED.qr_code_data, EXCLUDED.status);
+  IF p ->> 'status' = 'attended' THEN
+    PERFORM showdesk_private.bridge_platform_admission('fashionos_expansion', v_id,
+                                                       (p ->> 'checked_in_at')::timestamptz);
+  END IF;
 END
 $$;
 

@@ -402,3 +402,52 @@ def test_a_standalone_server_is_named_as_such(supabase_db, tmp_path):
     assert kiosk.engine.status().bridges == []
     assert kiosk.engine.status().server_words == server_words([])
     assert "Standalone" in server_words([])
+
+
+def test_a_ticket_the_platform_marks_used_is_already_admitted_at_the_door(bridged, tmp_path):
+    db, sale = bridged
+    kiosk = _world(db, sale, tmp_path).kiosk("North kiosk", "North")
+    kiosk.engine.sync_once()
+    at = datetime.now(UTC) - timedelta(minutes=3)
+    db.execute(  # the platform's own door app checks the guest in
+        "UPDATE public.tickets SET status = 'used', check_in_time = %s WHERE id = %s",
+        (at, sale["tickets"][2]),
+    )
+    kiosk.engine.sync_once()
+    answer = kiosk.door().scan(sale["codes"][2])
+    assert answer.verdict == "already_admitted"
+    assert _platform_ticket(db, sale["tickets"][2]) == {"status": "used", "check_in_time": at}
+    kiosk.engine.sync_once()
+    # the kiosk's refused scan changed nothing on the platform, and nothing was doubled
+    assert _platform_ticket(db, sale["tickets"][2]) == {"status": "used", "check_in_time": at}
+    assert (
+        db.scalar(
+            "SELECT count(*) FROM showdesk.checkins WHERE ticket_id = %s AND verdict = 'admitted'",
+            (sale["tickets"][2],),
+        )
+        == 1
+    )
+
+
+def test_a_platform_table_of_the_wrong_shape_stops_the_migration_with_a_sentence(pg_server):
+    name = pg_server.create_database(template=None)
+    try:
+        with pg_server.connect(name) as conn:
+            apply_platform(conn, DOC)
+            conn.execute("ALTER TABLE public.tickets DROP COLUMN attendee_phone")
+            before = snapshot_platform(conn)
+            with pytest.raises(RuntimeError) as failed:
+                apply_migrations(conn)
+            assert (
+                "Showdesk bridge ai_event_management needs column attendee_phone (text) of the "
+                "platform table public.tickets, which has no such column."
+            ) in str(failed.value)
+            # stopped before installing anything on the platform's tables
+            assert without_showdesk(snapshot_platform(conn)) == without_showdesk(before)
+            assert not any(
+                t[0] == "showdesk_bridge"
+                for table in snapshot_platform(conn)["tables"].values()
+                for t in table["triggers"]
+            )
+    finally:
+        pg_server.drop_database(name)
