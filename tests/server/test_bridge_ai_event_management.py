@@ -280,9 +280,8 @@ def test_another_organization_cannot_admit_or_probe_a_platform_ticket(bridged, p
             "offline": True,
         },
     )
-    # the check-in is the rival's own to log (until the trust rules refuse a foreign ticket)...
-    assert [r["status"] for r in db.push(claims, device, [forged])] == ["applied"]
-    # ...but nothing is written into the victim's platform row
+    # refused like a ticket that does not exist (0016), and nothing reaches the victim's row
+    assert [r["status"] for r in db.push(claims, device, [forged])] == ["rejected"]
     assert _platform_ticket(db, sale["tickets"][0]) == {"status": "valid", "check_in_time": None}
     # and the rival's kiosk reads nothing of the victim's platform rows
     changes, _ = db.pull_all(claims, other["event"])
