@@ -198,6 +198,53 @@ CREATE TRIGGER bridge_writeback AFTER INSERT ON showdesk.checkins
   REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION showdesk_private.bridge_checkins_writeback();
 
+-- Showdesk's standing admissions of a ticket: admitted entry scans not annulled since (exits
+-- and refused scans do not count). The write-backs and the platform's own admissions use it.
+CREATE OR REPLACE FUNCTION showdesk_private.bridge_standing_admissions(p_ticket uuid)
+RETURNS SETOF showdesk.checkins
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, showdesk
+AS $$
+  SELECT c.* FROM showdesk.checkins c
+   WHERE c.ticket_id = p_ticket AND c.kind = 'scan' AND c.verdict = 'admitted'
+     AND c.direction = 'in'
+     AND NOT EXISTS (SELECT 1 FROM showdesk.checkins a
+                      WHERE a.kind = 'annul' AND a.annuls_checkin_id = c.id)
+$$;
+
+-- A platform ticket-like row (public.<p_table>, keyed by the ticket's id) brought in line with
+-- Showdesk's log: while the ticket has a standing admission, status p_used and <p_time_column> =
+-- the earliest one (only from a status in p_from); after the last is annulled, p_unused and NULL.
+-- Marked as a write-back, so the capture does not echo it; a failure is logged, never raised.
+CREATE OR REPLACE FUNCTION showdesk_private.bridge_write_admission(
+  p_bridge text, p_table text, p_ticket uuid, p_time_column text, p_used text, p_unused text,
+  p_from text[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, extensions
+AS $$
+DECLARE
+  v_first timestamptz;
+BEGIN
+  IF to_regclass(format('public.%I', p_table)) IS NULL THEN
+    RETURN;
+  END IF;
+  SELECT min(c.scanned_at) INTO v_first FROM showdesk_private.bridge_standing_admissions(p_ticket) c;
+  PERFORM showdesk_private.set_bridge_writeback(true);
+  IF v_first IS NOT NULL THEN
+    EXECUTE format('UPDATE public.%I SET status = $1, %I = $2
+                     WHERE id = $3 AND status = ANY ($4) AND (status, %I) IS DISTINCT FROM ($1, $2)',
+                   p_table, p_time_column, p_time_column)
+      USING p_used, v_first, p_ticket, p_from;
+  ELSE
+    EXECUTE format('UPDATE public.%I SET status = $1, %I = NULL WHERE id = $2 AND status = $3',
+                   p_table, p_time_column)
+      USING p_unused, p_ticket, p_used;
+  END IF;
+  PERFORM showdesk_private.set_bridge_writeback(false);
+EXCEPTION WHEN OTHERS THEN
+  PERFORM showdesk_private.set_bridge_writeback(false);
+  PERFORM showdesk_private.bridge_failed(p_bridge, p_table, p_ticket, 'WRITEBACK', SQLERRM);
+END
+$$;
+
 -- An admission the platform recorded itself (its own door app marked a ticket used): logged as
 -- a check-in from the platform, so every kiosk answers ALREADY ADMITTED for that ticket. One
 -- per ticket (a derived id), only while Showdesk's log has no standing admission of it.
@@ -209,12 +256,8 @@ DECLARE
   v_ticket showdesk.tickets;
 BEGIN
   SELECT * INTO v_ticket FROM showdesk.tickets WHERE id = p_ticket;
-  IF v_ticket.id IS NULL OR p_at IS NULL OR EXISTS (
-       SELECT 1 FROM showdesk.checkins c
-        WHERE c.ticket_id = p_ticket AND c.kind = 'scan' AND c.verdict = 'admitted'
-          AND c.direction = 'in'
-          AND NOT EXISTS (SELECT 1 FROM showdesk.checkins a
-                           WHERE a.kind = 'annul' AND a.annuls_checkin_id = c.id)) THEN
+  IF v_ticket.id IS NULL OR p_at IS NULL
+     OR EXISTS (SELECT 1 FROM showdesk_private.bridge_standing_admissions(p_ticket)) THEN
     RETURN;
   END IF;
   INSERT INTO showdesk.checkins (id, event_id, ticket_id, device_id, gate, direction, method,

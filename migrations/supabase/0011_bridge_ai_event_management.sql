@@ -216,37 +216,11 @@ $$;
 -- --- write-back: kiosk admissions -> tickets.status / check_in_time ---------------------------
 
 CREATE OR REPLACE FUNCTION showdesk_private.bridge_ai_event_management_admissions(p_ticket uuid) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, extensions
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog
 AS $$
-DECLARE
-  v_first timestamptz;
-BEGIN
-  IF to_regclass('public.tickets') IS NULL THEN
-    RETURN;
-  END IF;
-  -- the earliest standing admission of the ticket, from Showdesk's log (annulled scans and
-  -- exits do not count)
-  SELECT min(c.scanned_at) INTO v_first
-    FROM showdesk.checkins c
-   WHERE c.ticket_id = p_ticket AND c.kind = 'scan' AND c.verdict = 'admitted'
-     AND c.direction = 'in'
-     AND NOT EXISTS (SELECT 1 FROM showdesk.checkins a
-                      WHERE a.kind = 'annul' AND a.annuls_checkin_id = c.id);
-  PERFORM showdesk_private.set_bridge_writeback(true);
-  IF v_first IS NOT NULL THEN
-    UPDATE public.tickets SET status = 'used', check_in_time = v_first
-     WHERE id = p_ticket AND status IN ('valid', 'used')
-       AND (status, check_in_time) IS DISTINCT FROM ('used', v_first);
-  ELSE
-    UPDATE public.tickets SET status = 'valid', check_in_time = NULL
-     WHERE id = p_ticket AND status = 'used';
-  END IF;
-  PERFORM showdesk_private.set_bridge_writeback(false);
-EXCEPTION WHEN OTHERS THEN
-  PERFORM showdesk_private.set_bridge_writeback(false);
-  PERFORM showdesk_private.bridge_failed('ai_event_management', 'tickets', p_ticket,
-                                         'WRITEBACK', SQLERRM);
-END
+  SELECT showdesk_private.bridge_write_admission('ai_event_management', 'tickets', p_ticket,
+                                                 'check_in_time', 'used', 'valid',
+                                                 ARRAY['valid', 'used'])
 $$;
 
 -- --- installation: where the document's tables are there ------------------------------------

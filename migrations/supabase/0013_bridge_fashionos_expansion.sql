@@ -327,35 +327,11 @@ $$;
 -- --- write-back --------------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION showdesk_private.bridge_fashionos_expansion_admissions(p_ticket uuid) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, extensions
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog
 AS $$
-DECLARE
-  v_first timestamptz;
-BEGIN
-  IF to_regclass('public.registrations') IS NULL THEN
-    RETURN;
-  END IF;
-  SELECT min(c.scanned_at) INTO v_first
-    FROM showdesk.checkins c
-   WHERE c.ticket_id = p_ticket AND c.kind = 'scan' AND c.verdict = 'admitted'
-     AND c.direction = 'in'
-     AND NOT EXISTS (SELECT 1 FROM showdesk.checkins a
-                      WHERE a.kind = 'annul' AND a.annuls_checkin_id = c.id);
-  PERFORM showdesk_private.set_bridge_writeback(true);
-  IF v_first IS NOT NULL THEN
-    UPDATE public.registrations SET status = 'attended', checked_in_at = v_first
-     WHERE id = p_ticket AND status IN ('confirmed', 'attended')
-       AND (status, checked_in_at) IS DISTINCT FROM ('attended', v_first);
-  ELSE
-    UPDATE public.registrations SET status = 'confirmed', checked_in_at = NULL
-     WHERE id = p_ticket AND status = 'attended';
-  END IF;
-  PERFORM showdesk_private.set_bridge_writeback(false);
-EXCEPTION WHEN OTHERS THEN
-  PERFORM showdesk_private.set_bridge_writeback(false);
-  PERFORM showdesk_private.bridge_failed('fashionos_expansion', 'registrations', p_ticket,
-                                         'WRITEBACK', SQLERRM);
-END
+  SELECT showdesk_private.bridge_write_admission('fashionos_expansion', 'registrations', p_ticket,
+                                                 'checked_in_at', 'attended', 'confirmed',
+                                                 ARRAY['confirmed', 'attended'])
 $$;
 
 -- After kiosk edits of appearances on an event's "Walk order" segment: walk_order 1..n by order

@@ -13,17 +13,6 @@
 
 SET search_path = showdesk, pg_catalog;
 
-CREATE OR REPLACE FUNCTION showdesk_private.bridge_standing_admissions(p_ticket uuid)
-RETURNS SETOF showdesk.checkins
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, showdesk
-AS $$
-  SELECT c.* FROM showdesk.checkins c
-   WHERE c.ticket_id = p_ticket AND c.kind = 'scan' AND c.verdict = 'admitted'
-     AND c.direction = 'in'
-     AND NOT EXISTS (SELECT 1 FROM showdesk.checkins a
-                      WHERE a.kind = 'annul' AND a.annuls_checkin_id = c.id)
-$$;
-
 -- The platform attendee of a ticket (ERD attendees: ticket_id, qr_code), if there is one.
 CREATE OR REPLACE FUNCTION showdesk_private.bridge_platform_attendee(p_ticket uuid) RETURNS uuid
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, extensions
