@@ -104,6 +104,9 @@ def seed_server(dsn: str, tickets: int) -> dict[str, str]:
     }
 
 
+PLATFORM_SALE_BATCH = 500
+
+
 def seed_platform(dsn: str, tickets: int) -> dict[str, str]:
     """One organization's event in the AI event management platform schema, written as the
     platform writes it (its own triggers run): a venue, an event, a ticket category, one order
@@ -139,18 +142,26 @@ def seed_platform(dsn: str, tickets: int) -> dict[str, str]:
             " 250, 'paid' from generate_series(1, %s) g",
             (org, event, max(1, tickets // 10)),
         )
-        conn.execute(
-            """
-            with o as (select id, row_number() over (order by order_number) n from ticket_orders
-                        where event_id = %(e)s)
-            insert into tickets (order_id, ticket_category_id, ticket_number, attendee_name,
-                                 attendee_email, qr_code_data, price_paid)
-            select o.id, %(c)s, 'PT' || lpad(g::text, 7, '0'), 'Guest Number ' || g,
-                   'guest' || g || '@example.com', 'PLATFORM-' || g, 25
-              from generate_series(1, %(n)s) g join o on o.n = (g - 1) / 10 + 1
-            """,
-            {"e": event, "c": category, "n": tickets},
-        )
+        # The platform's own trigger updates the category's count once per ticket: sold in
+        # batches (one transaction each, as sales arrive), so its row versions are pruned.
+        for first in range(1, tickets + 1, PLATFORM_SALE_BATCH):
+            conn.execute(
+                """
+                with o as (select id, row_number() over (order by order_number) n
+                             from ticket_orders where event_id = %(e)s)
+                insert into tickets (order_id, ticket_category_id, ticket_number, attendee_name,
+                                     attendee_email, qr_code_data, price_paid)
+                select o.id, %(c)s, 'PT' || lpad(g::text, 7, '0'), 'Guest Number ' || g,
+                       'guest' || g || '@example.com', 'PLATFORM-' || g, 25
+                  from generate_series(%(first)s::int, %(last)s::int) g join o on o.n = (g - 1) / 10 + 1
+                """,
+                {
+                    "e": event,
+                    "c": category,
+                    "first": first,
+                    "last": min(tickets, first + PLATFORM_SALE_BATCH - 1),
+                },
+            )
         conn.execute("analyze")
     return {"org": str(org), "event": str(event)}
 
