@@ -2,7 +2,7 @@
 
 Everything that touches the database goes through ``run_db`` (one serial worker); the UI
 thread only paints. A one-second QTimer repaints the countdowns. "Talent arrival" mode runs
-team A's ScanLoop on a camera (through the door's CameraFeed bridge) and also accepts a
+app.scan's ScanLoop on a camera (through the door's CameraFeed bridge) and also accepts a
 keyboard-wedge scanner or a typed badge code; each code read marks that person arrived.
 """
 

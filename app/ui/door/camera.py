@@ -1,4 +1,4 @@
-"""The camera side of the door: preview widget and the bridge from team A's ScanLoop.
+"""The camera side of the door: preview widget and the bridge from app.scan's ScanLoop.
 
 The ScanLoop runs on its own thread; its callbacks only emit Qt signals (queued to the UI
 thread), and frames are shrunk and converted to QImage on the loop thread, one at a time:
@@ -142,7 +142,7 @@ class CameraPreview(QWidget):
 
 
 class CameraFeed(QObject):
-    """Starts team A's ScanLoop off the UI thread and turns its callbacks into signals.
+    """Starts app.scan's ScanLoop off the UI thread and turns its callbacks into signals.
 
     ``source_factory()`` returns a FrameSource (may raise CameraUnavailable);
     ``decoder_factory()`` returns a Decoder (may raise DecoderUnavailable).
@@ -182,7 +182,7 @@ class CameraFeed(QObject):
         run_task(self._build, self._start_loop, self._build_failed)
 
     def _build(self) -> tuple[Any, Any]:
-        from app.scan.decoders import build_chain  # noqa: F401  (fail early if team A's module is broken)
+        from app.scan.decoders import build_chain  # noqa: F401  (fail early if app.scan's decoders are broken)
 
         decoder = self.decoder_factory()
         source = self.source_factory()

@@ -1,6 +1,6 @@
 """Camera-like frames of real ticket codes, for demos, screenshots, tests and the UI bench.
 
-Built on team A's synth generator, with steady "held up to the camera" conditions so the
+Built on app.scan's synth generator, with steady "held up to the camera" conditions so the
 picture looks like a phone shown at the door.
 """
 

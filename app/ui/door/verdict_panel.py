@@ -83,7 +83,7 @@ class VerdictPanel(QFrame):
         return self.result is not None
 
     def show_result(self, result: Any) -> None:
-        """Show a ScanResult (team B's dataclass) until the timer clears it."""
+        """Show a ScanResult (app.domain.verdicts' dataclass) until the timer clears it."""
         self.result = result
         style = style_for(result.verdict)
         # Our words for each verdict (one vocabulary on every screen); the core's headline

@@ -1,7 +1,7 @@
 """Keyboard-wedge USB scanners: caught wherever the keyboard focus is.
 
 A scanner "types" its code very fast and ends with Enter. An application-wide event filter
-feeds every key press to team A's WedgeBuffer; when it recognises a burst, the Enter is
+feeds every key press to the WedgeBuffer of app.scan; when it recognises a burst, the Enter is
 swallowed, the burst's characters are taken back out of the line edit they landed in, and
 ``scanned(code)`` is emitted. Human typing passes through untouched.
 """
