@@ -17,7 +17,12 @@ import psycopg
 import pytest
 
 from tests.support.pg import OrgFixture, PgServer, SupabaseDB, apply_migrations, mutation
-from tests.support.platform import apply_platform, platform_everyday_writes, snapshot_platform
+from tests.support.platform import (
+    apply_platform,
+    bridged_database,
+    platform_everyday_writes,
+    snapshot_platform,
+)
 from tests.sync.conftest import World
 
 pytestmark = pytest.mark.postgres
@@ -117,14 +122,8 @@ def platform_sale(conn: psycopg.Connection, org_name: str, tickets: int = 3) -> 
 @pytest.fixture
 def bridged(pg_server: PgServer):
     """A database holding the platform's tables with one organization's sale, then Showdesk."""
-    db = SupabaseDB(pg_server, pg_server.create_database(template=None))
-    with pg_server.connect(db.name) as conn:
-        apply_platform(conn, DOC)
-        sale = platform_sale(conn, "Maison Platform")
-        apply_migrations(conn)
-    yield db, sale
-    db.close()
-    pg_server.drop_database(db.name)
+    with bridged_database(pg_server, (DOC,), lambda c: platform_sale(c, "Maison Platform")) as b:
+        yield b
 
 
 def _world(db: SupabaseDB, sale: dict[str, Any], folder) -> World:
@@ -311,19 +310,18 @@ def test_a_platform_row_showdesk_cannot_mirror_never_fails_the_platform_write(br
 @pytest.fixture
 def bridged_with_records(pg_server: PgServer):
     """The AI base plus the EventOS check-in log and the ERD's attendees (checked_in)."""
-    db = SupabaseDB(pg_server, pg_server.create_database(template=None))
-    with pg_server.connect(db.name) as conn:
-        apply_platform(conn, DOC, "event_checkins")
+
+    def write(conn: psycopg.Connection) -> dict[str, Any]:
         sale = platform_sale(conn, "Maison Records")
         conn.execute(
             "INSERT INTO public.attendees (ticket_id, qr_code, attendee_info)"
             ' VALUES (%s, %s, \'{"name": "Guest0"}\') RETURNING id',
             (sale["tickets"][0], sale["codes"][0]),
         )
-        apply_migrations(conn)
-    yield db, sale
-    db.close()
-    pg_server.drop_database(db.name)
+        return sale
+
+    with bridged_database(pg_server, (DOC, "event_checkins"), write) as b:
+        yield b
 
 
 def test_admissions_are_written_into_event_checkins_and_attendees(bridged_with_records, tmp_path):

@@ -26,6 +26,7 @@ from tests.support.pg import OrgFixture, PgServer, SupabaseDB, apply_migrations,
 from tests.support.platform import (
     REQUEST_HEADERS,
     apply_platform,
+    bridged_database,
     platform_everyday_writes,
     snapshot_platform,
 )
@@ -170,14 +171,8 @@ def platform_show(
 @pytest.fixture
 def bridged(pg_server: PgServer):
     """A database holding the platform's tables with one organizer's show, then Showdesk."""
-    db = SupabaseDB(pg_server, pg_server.create_database(template=None))
-    with pg_server.connect(db.name) as conn:
-        apply_platform(conn, DOC)
-        show = platform_show(conn, "Olivia Organizer")
-        apply_migrations(conn)
-    yield db, show
-    db.close()
-    pg_server.drop_database(db.name)
+    with bridged_database(pg_server, (DOC,), lambda c: platform_show(c, "Olivia Organizer")) as b:
+        yield b
 
 
 @pytest.fixture

@@ -16,7 +16,12 @@ from app.store import lineup_store
 from app.store.models import CallTime, Person, Ticket
 from tests.server.test_bridge_ai_event_management import platform_sale, without_showdesk
 from tests.support.pg import OrgFixture, PgServer, SupabaseDB, apply_migrations
-from tests.support.platform import apply_platform, platform_everyday_writes, snapshot_platform
+from tests.support.platform import (
+    apply_platform,
+    bridged_database,
+    platform_everyday_writes,
+    snapshot_platform,
+)
 from tests.sync.conftest import World
 
 pytestmark = pytest.mark.postgres
@@ -117,15 +122,13 @@ def expansion_rows(conn: psycopg.Connection, sale: dict[str, Any]) -> dict[str, 
 
 @pytest.fixture
 def bridged(pg_server: PgServer):
-    db = SupabaseDB(pg_server, pg_server.create_database(template=None))
-    with pg_server.connect(db.name) as conn:
-        apply_platform(conn, BASE, DOC)
+    def write(conn: psycopg.Connection) -> dict[str, Any]:
         sale = platform_sale(conn, "Maison Expansion", tickets=1)
         sale.update(expansion_rows(conn, sale))
-        apply_migrations(conn)
-    yield db, sale
-    db.close()
-    pg_server.drop_database(db.name)
+        return sale
+
+    with bridged_database(pg_server, (BASE, DOC), write) as b:
+        yield b
 
 
 def _world(db: SupabaseDB, sale: dict[str, Any], folder) -> World:

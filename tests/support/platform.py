@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -83,6 +83,27 @@ def platform_database(server: Any, *names: str) -> Iterator[str]:
         yield name
     finally:
         server.drop_database(name)
+
+
+@contextmanager
+def bridged_database(
+    server: Any, names: tuple[str, ...], write: Callable[[psycopg.Connection], Any]
+) -> Iterator[tuple[Any, Any]]:
+    """A database holding the platform fixtures ``names`` and the rows ``write(conn)`` makes
+    the way the platform would, then Showdesk's migrations (so the bridges backfill them).
+    Yields ``(SupabaseDB, what write returned)``; dropped on exit."""
+    from tests.support.pg import SupabaseDB, apply_migrations
+
+    db = SupabaseDB(server, server.create_database(template=None))
+    try:
+        with server.connect(db.name) as conn:
+            apply_platform(conn, *names)
+            written = write(conn)
+            apply_migrations(conn)
+        yield db, written
+    finally:
+        db.close()
+        server.drop_database(db.name)
 
 
 # --- the platform's everyday writes ------------------------------------------------------------
