@@ -167,7 +167,7 @@ def test_another_organizations_device_gets_403_with_words(gateway: Gateway, supa
         {"p_device_id": org.devices[0], "p_mutations": []},
         gateway.access_token(user),
     )
-    assert status == 403 and "not registered" in body["message"]
+    assert status == 403 and "only push as its own registered device" in body["message"]
 
 
 def test_unknown_function_and_bad_arguments(gateway: Gateway, org):

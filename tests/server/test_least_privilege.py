@@ -37,8 +37,6 @@ CORE_DEFINERS = {
     "showdesk.server_info()",
     "showdesk_private.whoami()",
     "showdesk_private.my_event_ids()",
-    "showdesk_private.show_event_id(uuid)",
-    "showdesk_private.segment_event_id(uuid)",
 }
 AUTHENTICATED_DEFINERS = CORE_DEFINERS | {
     # 0016: the check-in reference checks of the INSERT/UPDATE policies

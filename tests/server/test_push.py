@@ -141,7 +141,7 @@ def test_malformed_batches_fail_as_a_whole_with_words(supabase_db, org):
             conn.execute(
                 "SELECT sync_push(%s, %s::jsonb)", (org.devices[0], json.dumps({"not": "a list"}))
             )
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="not registered"):
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="its own registered device"):
         supabase_db.push(door, str(uuid.uuid4()), [])
 
 

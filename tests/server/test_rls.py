@@ -3,6 +3,7 @@ anon nothing private — through a role-switched connection and through the HTTP
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 
@@ -171,15 +172,26 @@ def test_identity_by_lookup_when_the_token_has_no_app_metadata(shared):
     assert _visible(supabase_db, stranger, "tickets") == 0
 
 
-def test_a_revoked_device_sees_nothing_and_cannot_push(supabase_db, two_orgs):
+def test_a_revoked_device_is_refused_everything_in_words(supabase_db, two_orgs):
     alpha, _ = two_orgs
     door = supabase_db.claims(alpha, "door", alpha.devices[0])
-    supabase_db.execute("UPDATE devices SET revoked_at = now() WHERE id = %s", (alpha.devices[0],))
-    assert _visible(supabase_db, door, "tickets") == 0
-    with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        supabase_db.push(door, alpha.devices[0], [])
-    with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        supabase_db.pull(door, alpha.event_id)
+    supabase_db.execute(
+        "UPDATE devices SET revoked_at = '2026-11-30 18:05:00+00' WHERE id = %s", (alpha.devices[0],)
+    )
+    attempts = [
+        lambda: _visible(supabase_db, door, "tickets"),
+        lambda: supabase_db.push(door, alpha.devices[0], []),
+        lambda: supabase_db.pull(door, alpha.event_id),
+    ]
+    for attempt in attempts:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege) as refused:
+            attempt()
+        diag = refused.value.diag
+        assert diag.message_primary == (
+            "This kiosk was removed from Alpha on 2026-11-30 18:05 UTC."
+        ), diag.message_primary
+        assert diag.message_hint == "showdesk:device-revoked"
+        assert json.loads(diag.message_detail)["revoked_at"] == "2026-11-30T18:05:00Z"
 
 
 def test_anon_reads_nothing_private(shared):

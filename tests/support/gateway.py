@@ -207,7 +207,10 @@ class Gateway:
             app_metadata["organization_id"] = str(organization_id)
         if device_id is not None:
             app_metadata["device_id"] = str(device_id)
-        user = GatewayUser(str(user_id or uuid.uuid4()), email.lower(), password, app_metadata)
+        # a device's account is the device id unless told otherwise (0017's binding by id)
+        user = GatewayUser(
+            str(user_id or device_id or uuid.uuid4()), email.lower(), password, app_metadata
+        )
         with self._lock:
             self.users[user.email] = user
         return user

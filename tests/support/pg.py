@@ -301,7 +301,8 @@ def make_claims(
     if device_id is not None:
         app_metadata["device_id"] = str(device_id)
     return {
-        "sub": str(sub or uuid.uuid4()),
+        # a device's auth user is the device id unless told otherwise (0017's binding by id)
+        "sub": str(sub or device_id or uuid.uuid4()),
         "role": role,
         "aud": "authenticated" if role == "authenticated" else role,
         "email": email,
