@@ -609,6 +609,13 @@ class SupabaseDB:
             organization_id=org_id, staff_role=staff_role, device_id=device_id, **kwargs
         )
 
+    def execute_as(
+        self, claims: dict[str, Any] | None, sql: str, params: Any = None
+    ) -> list[dict[str, Any]]:
+        """Rows of ``sql`` run as the caller ``claims`` (RLS and all)."""
+        with self.as_claims(claims) as conn:
+            return conn.execute(sql, params).fetchall()
+
     def jwt(self, claims: dict[str, Any]) -> str:
         return sign_jwt(claims)
 
