@@ -30,6 +30,51 @@ class SyncError(Exception):
         self.code = code
 
 
+REVOKED_HINT = "showdesk:device-revoked"
+
+
+class DeviceRevoked(SyncError):
+    """The server refused this device because an organizer removed it. Never retried."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        organization: str | None = None,
+        revoked_at: str | None = None,
+        recovery_key: str | None = None,
+    ) -> None:
+        super().__init__(message, transient=False, code="42501")
+        self.organization = organization
+        self.revoked_at = revoked_at
+        self.recovery_key = recovery_key
+
+
+def revoked_from(message: str | None, hint: str | None, detail: Any) -> DeviceRevoked | None:
+    """The refusal a revoked device gets (hint ``showdesk:device-revoked``), else None."""
+    if hint != REVOKED_HINT:
+        return None
+    info: Any = detail
+    if isinstance(detail, str):
+        try:
+            info = json.loads(detail)
+        except json.JSONDecodeError:
+            info = {}
+    if not isinstance(info, dict):
+        info = {}
+
+    def text(key: str) -> str | None:
+        value = info.get(key)
+        return str(value)[:200] if isinstance(value, str) and value else None
+
+    return DeviceRevoked(
+        (message or "This kiosk was removed from its organization.")[:300],
+        organization=text("organization"),
+        revoked_at=text("revoked_at"),
+        recovery_key=text("recovery_key"),
+    )
+
+
 @dataclass
 class PullPage:
     changes: list[dict[str, Any]]
@@ -226,6 +271,14 @@ class PostgresBackend:
             except psycopg.Error as exc:
                 self._drop_if_broken()
                 code = getattr(exc, "sqlstate", None)
+                diag = getattr(exc, "diag", None)
+                revoked = revoked_from(
+                    getattr(diag, "message_primary", None),
+                    getattr(diag, "message_hint", None),
+                    getattr(diag, "message_detail", None),
+                )
+                if revoked is not None:
+                    raise revoked from exc
                 if isinstance(exc, psycopg.OperationalError) and code is None:
                     raise SyncError("Cannot reach the sync server.", transient=True) from exc
                 raise SyncError(
@@ -456,6 +509,9 @@ def _http_error(exc: Exception) -> SyncError:
     if isinstance(exc, APIError):
         code = exc.code
         text = exc.message or ""
+        revoked = revoked_from(text, exc.hint, exc.details)
+        if revoked is not None:
+            return revoked
         if code is None and "jwt expired" in text.lower():
             code = "PGRST303"
         return SyncError(

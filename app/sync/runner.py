@@ -12,11 +12,13 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from app.store.types import utcnow
-from app.sync.backends import SyncError
+from app.sync import revocation
+from app.sync.backends import DeviceRevoked, SyncError
 from app.sync.engine import SyncEngine, SyncReport, jitter
 from app.sync.status import SyncStatus
 
@@ -32,9 +34,17 @@ ChangeListener = Callable[[set[str]], None]
 
 class SyncRunner:
     def __init__(
-        self, engine: SyncEngine, pull_interval: float = 5.0, push_debounce: float = 0.3
+        self,
+        engine: SyncEngine,
+        pull_interval: float = 5.0,
+        push_debounce: float = 0.3,
+        *,
+        export_dir: Path | None = None,
     ) -> None:
         self.engine = engine
+        # where a revoked kiosk seals what it could not upload: beside its replica
+        self.export_dir = export_dir or Path(engine.db.path).parent / "unsent"
+        self.retirement = revocation.read_retirement(engine.db)
         self.pull_interval = pull_interval
         self.push_debounce = push_debounce
         self.failures = 0
@@ -65,6 +75,7 @@ class SyncRunner:
             log.exception("reading sync status failed")
             return
         status.syncing = self.syncing
+        status.revoked = self.retirement
         for listener in list(self._listeners):
             try:
                 listener(status)
@@ -83,6 +94,10 @@ class SyncRunner:
     # --- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.retirement is not None:  # removed earlier: never sync again, say why
+            self._stopped = True
+            self._publish()
+            return
         self._scheduler.start()
         self._schedule(0)
 
@@ -165,6 +180,10 @@ class SyncRunner:
             try:
                 report = self.engine.sync_once()
                 self.failures = 0
+            except DeviceRevoked as exc:
+                self._retire(exc)
+                self._publish()  # the last word: what the kiosk shows from now on
+                return None
             except SyncError as exc:
                 self.failures += 1
                 # A cheap probe tells "no internet" from "the server answered but refused".
@@ -187,6 +206,25 @@ class SyncRunner:
             self.syncing = False
             self._run_lock.release()
         return report
+
+    def _retire(self, exc: DeviceRevoked) -> None:
+        """The server removed this device: stop for good, seal the outbox, wipe the replica."""
+        self._stopped = True
+        try:
+            self._scheduler.shutdown(wait=False)
+        except Exception:  # noqa: BLE001 - not started (run_once)
+            pass
+        self.engine.online = False
+        self.engine.last_error = str(exc)
+        self.retirement = revocation.retire(
+            self.engine.db,
+            message=str(exc),
+            organization=exc.organization,
+            revoked_at=exc.revoked_at,
+            recovery_key=exc.recovery_key,
+            export_dir=self.export_dir,
+            device_id=self.engine.device_id,
+        )
 
 
 def build_backend(config, device_id: str | None = None):
