@@ -1,21 +1,30 @@
 """`showdesk bench scan`: decode camera-like frames with each decoder, print what it read and
-how long it took per frame (the baseline is plain zbar/pyzbar on the full frame)."""
+how long it took per frame (the baseline is plain zbar/pyzbar on the full frame).
+
+Then, with the default chain, the codes real guests bring (``--extra-frames`` each, 0 skips):
+light-on-dark and mirrored codes, payloads in Shift_JIS / GB2312 with and without an ECI
+declaration (read, and read in the right charset), and ticket codes of both token formats
+rendered small (120-200 px) and blurred, with the QR version each needs and its module size
+at a fixed print size."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import platform
 import time
+import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from app.domain.tokens import issue_token
 from app.scan.decoders import ChainDecoder, DecoderUnavailable, build_chain
 from app.scan.loop import ScanLoop
 from app.scan.sources import SyntheticSource
-from app.scan.synth import frame_set, ticket_like_payloads
+from app.scan.synth import camera_frame, code_matrix, frame_set, ticket_like_payloads
 
 # (label, decoder spec, what it is)
 CONFIGS = [
@@ -59,7 +68,7 @@ class Row:
         return d
 
 
-def run_config(label: str, spec: str, frames: list[tuple[np.ndarray, str | None]]) -> Row:
+def run_config(label: str, spec: str, frames: list[tuple[np.ndarray, str | bytes | None]]) -> Row:
     row = Row(label, spec)
     try:
         decoder = build_chain(spec)
@@ -159,6 +168,105 @@ def run_loop_latency(
     return out
 
 
+# --- the codes real guests bring ------------------------------------------------------------
+
+PRINT_MM = 30.0  # the printed side of a ticket's code (without its quiet zone)
+QUIET_ZONE = 4
+# (label, text, how the bytes are sent: (codec, ECI or None), charset the reader must report)
+CHARSET_CASES = [
+    ("Shift_JIS", "チケット 東京ファッションウィーク 入場券", ("cp932", None), "Shift_JIS"),
+    ("Shift_JIS, ECI 20", "山田太郎様 ご来場ありがとうございます", ("cp932", 20), "Shift_JIS"),
+    ("GB2312", "上海时装周 入场券 贵宾", ("gb2312", None), "GB2312"),
+    ("GB2312, ECI 29", "欢迎光临！座位：A区12号", ("gb2312", 29), "GB2312"),
+    ("ISO-8859-1, ECI 3", "Zoë Ñandú, Crème", ("latin-1", 3), "ISO-8859-1"),
+]
+
+
+def real_world_frames(n: int, seed: int) -> dict[str, list[tuple[np.ndarray, str | None]]]:
+    """Camera frames of inverted and of mirrored codes (about a fifth without a code)."""
+    return {
+        "inverted (light on dark)": frame_set(
+            ticket_like_payloads(max(n // 2, 4), seed + 20), n, seed + 20, invert=True
+        ),
+        "mirrored": frame_set(
+            ticket_like_payloads(max(n // 2, 4), seed + 21), n, seed + 21, mirror=True
+        ),
+    }
+
+
+def run_charsets(n: int, seed: int) -> list[dict]:
+    """Each non-UTF-8 case on ``n`` camera frames (held fairly still): read, and in which
+    charset, by the default chain."""
+    decoder = build_chain("auto")
+    out = []
+    for k, (label, text, (codec, eci), charset) in enumerate(CHARSET_CASES):
+        read = right_charset = declared = 0
+        for i in range(n):
+            rng = np.random.default_rng([seed + 30, k, i])
+            frame = camera_frame(
+                text.encode(codec), rng, eci=eci, tilt_x=rng.uniform(-20, 20), motion_len=0
+            )
+            found = [d for d in decoder.decode(frame) if d.text == text]
+            read += bool(found)
+            right_charset += bool(found) and found[0].charset == charset
+            declared += bool(found) and found[0].charset_declared == (eci is not None)
+        out.append(
+            {
+                "payload": label,
+                "frames": n,
+                "read": read,
+                "right_charset": right_charset,
+                "declared_as_sent": declared,
+            }
+        )
+    return out
+
+
+def _ticket_pair(rng: np.random.Generator, private_key: str) -> dict[int, str]:
+    ids = {
+        key: str(uuid.UUID(bytes=rng.bytes(16), version=4))
+        for key in ("ticket_id", "event_id", "ticket_type_id")
+    }
+    return {v: issue_token(private_key, **ids, version=v) for v in (1, 2)}
+
+
+def ticket_code_frames(
+    n: int, seed: int
+) -> tuple[dict[int, list[tuple[np.ndarray, str | None]]], dict[int, dict]]:
+    """The same ``n`` tickets in both token formats, each pair shot under the same conditions:
+    the code 120-200 px wide and blurred (sigma 0.5-1.5 px, not reduced for small modules), the
+    rest drawn as for any frame. Also the size of each format's code."""
+    # Any 32 bytes are an Ed25519 private key: one from the seed keeps the codes, and so the
+    # frames, the same from run to run.
+    private_key = base64.b64encode(np.random.default_rng([seed, 42]).bytes(32)).decode("ascii")
+    frames: dict[int, list[tuple[np.ndarray, str | None]]] = {1: [], 2: []}
+    chars: dict[int, list[int]] = {1: [], 2: []}
+    for i in range(n):
+        rng = np.random.default_rng([seed + 40, i])
+        codes = _ticket_pair(rng, private_key)
+        conditions = {
+            "size": int(rng.integers(120, 201)),
+            "blur_sigma": float(rng.uniform(0.5, 1.5)),
+            "motion_len": 0,
+            "blur_cap": False,
+        }
+        for version, code in codes.items():
+            scene = np.random.default_rng([seed + 41, i])  # same scene for both formats
+            frames[version].append((camera_frame(code, scene, **conditions), code))
+            chars[version].append(len(code))
+    sizes = {}
+    for version, lengths in chars.items():
+        side = code_matrix(frames[version][0][1]).shape[0] - 2 * QUIET_ZONE
+        sizes[version] = {
+            "chars": max(lengths),
+            "qr_version": (side - 17) // 4,
+            "modules": side,
+            "module_mm": round(PRINT_MM / side, 3),
+            "module_mm_quiet_zone_included": round(PRINT_MM / (side + 2 * QUIET_ZONE), 3),
+        }
+    return frames, sizes
+
+
 def _machine() -> dict:
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     return {
@@ -194,6 +302,36 @@ def _table(rows: list[Row], meta: dict) -> str:
         if r.stages:
             hits = ", ".join(f"{k} {v}" for k, v in r.stages.items())
             lines.append(f"\n{r.label}: codes read per stage: {hits}")
+    extra = meta.get("real_world")
+    if extra:
+        lines.append("\nreal-world codes (auto):")
+        for r in extra:
+            lines.append(
+                f"  {r['label']:<28}{r['read_pct']:>6.1f}% {r['read']}/{r['codes']}, "
+                f"{r['wrong']} wrong, {r['false_positives']} false+, p95 {r['p95_ms']:.1f} ms, "
+                f"cpu p95 {r['cpu_p95_ms']:.1f} ms"
+            )
+    if meta.get("charsets"):
+        lines.append("payloads not in UTF-8 (auto, camera frames):")
+    for c in meta.get("charsets") or []:
+        lines.append(
+            f"  {c['payload']:<28}{c['read']}/{c['frames']} read, "
+            f"{c['right_charset']} in the right charset, "
+            f"{c['declared_as_sent']} declared/detected as sent"
+        )
+    tickets = meta.get("ticket_codes")
+    if tickets:
+        lines.append(
+            f"\nticket codes, {tickets['frames']} tickets each way, code 120-200 px, blurred "
+            f"(sigma 0.5-1.5 px); module size with the code printed {PRINT_MM:.0f} mm wide:"
+        )
+        for r in tickets["results"]:
+            size = tickets["sizes"][str(r["version"])]
+            lines.append(
+                f"  {r['label']:<28}{r['read_pct']:>6.1f}% {r['read']}/{r['codes']} read, "
+                f"{size['chars']} chars, QR version {size['qr_version']} ({size['modules']} "
+                f"modules), module {size['module_mm']:.3f} mm"
+            )
     loop = meta.get("loop")
     if loop:
         lines.append(
@@ -228,6 +366,24 @@ def cli_bench_scan(args) -> int:
         "generate_s": round(generate_s, 2),
         "machine": _machine(),
     }
+    extra_n = getattr(args, "extra_frames", None)
+    extra_n = max(n // 3, 1) if extra_n is None else int(extra_n)
+    if extra_n > 0:
+        meta["real_world"] = [
+            {**run_config(label, "auto", vframes).summary(), "frames": len(vframes)}
+            for label, vframes in real_world_frames(extra_n, seed).items()
+        ]
+        meta["charsets"] = run_charsets(max(extra_n // 6, 1), seed)
+        ticket_frames, sizes = ticket_code_frames(extra_n, seed)
+        labels = {1: "SD1 (base32, v1)", 2: "SD2 (base 44, v2)"}
+        meta["ticket_codes"] = {
+            "frames": extra_n,
+            "sizes": {str(v): size for v, size in sizes.items()},
+            "results": [
+                {**run_config(labels[v], "auto", f).summary(), "version": v}
+                for v, f in ticket_frames.items()
+            ],
+        }
     if getattr(args, "loop_scenes", 40):
         meta["loop"] = run_loop_latency(frames, int(getattr(args, "loop_scenes", 40)))
     if getattr(args, "json", False):

@@ -1,7 +1,13 @@
-"""`showdesk decode FILE...`: the QR codes in images and videos, with timings per frame."""
+"""`showdesk decode FILE...`: the QR codes in images and videos, with timings per frame.
+
+Each code comes with its text, the character set it was read in (declared by the code's ECI,
+or detected) and its raw bytes (hex and base64), so a payload that is not UTF-8 can be checked
+byte for byte.
+"""
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 import time
@@ -18,13 +24,18 @@ from app.scan.sources import (
     VideoFileSource,
     read_image,
 )
+from app.scan.svg import SvgUnsupported, read_svg
 
 
 @dataclass
 class FoundCode:
     text: str
-    exact_text: bool  # False when the payload is not UTF-8 and text is an escaped form
-    raw_hex: str | None  # the payload bytes, when text is not exact
+    charset: str | None  # "UTF-8", "Shift_JIS", "GB2312", ...; None: binary, no text
+    charset_declared: bool  # True: the code declared it (ECI); False: detected
+    eci: int | None  # the ECI designator the code declared, if any
+    exact_text: bool  # False when text is an escaped form (binary, or bytes off the charset)
+    raw_hex: str  # the payload bytes
+    raw_base64: str
     frame: int  # first frame it was read in
     decoder: str
     ms: float  # time to decode that frame
@@ -70,12 +81,15 @@ def _decode_frame(decoder: Decoder, frame: np.ndarray, index: int, report: FileR
         if known:
             known.frames_seen += 1
             continue
-        exact = d.raw == d.text.encode("utf-8", errors="surrogatepass") if d.raw else True
         report.codes.append(
             FoundCode(
                 text=d.text,
-                exact_text=exact,
-                raw_hex=None if exact else d.raw.hex(),
+                charset=d.charset,
+                charset_declared=d.charset_declared,
+                eci=d.eci,
+                exact_text=d.exact,
+                raw_hex=d.raw.hex(),
+                raw_base64=base64.b64encode(d.raw).decode("ascii"),
                 frame=index,
                 decoder=_decoder_label(decoder, d.decoder),
                 ms=round(ms, 2),
@@ -92,6 +106,18 @@ def decode_file(path: Path, decoder: Decoder) -> FileReport:
         report.error = f"File not found: {path}"
         return report
     suffix = path.suffix.lower()
+    if suffix == ".svg":
+        try:
+            image = read_svg(path)
+        except (OSError, SvgUnsupported) as exc:
+            report.error = (
+                f"Cannot read {path.name}: Showdesk draws SVG codes made of filled shapes, "
+                f"and this one uses {exc}. Export it as PNG and decode that."
+            )
+            return report
+        report.kind = "svg"
+        _decode_frame(decoder, image, 0, report)
+        return report
     image = None if suffix in VIDEO_SUFFIXES else read_image(path)
     if image is not None:
         _decode_frame(decoder, image, 0, report)
@@ -123,6 +149,22 @@ def _printable(text: str) -> str:
     )
 
 
+def _charset_note(c: FoundCode) -> str:
+    """Nothing for UTF-8 text; else the charset (and how it is known) and the bytes."""
+    if c.charset == "UTF-8" and c.exact_text:
+        return ""
+    if c.charset is None:
+        what = "binary, not text"
+    elif c.charset_declared:
+        what = f"{c.charset}, declared (ECI {c.eci})"
+    else:
+        what = f"{c.charset}, detected"
+    if not c.exact_text and c.charset is not None:
+        what += ", some bytes are not in it"
+    more = "…" if len(c.raw_hex) > 64 else ""
+    return f" [not UTF-8: {what}; bytes {c.raw_hex[:64]}{more}]"
+
+
 def _print_report(r: FileReport) -> None:
     if r.error:
         print(f"{r.file}: {r.error}")
@@ -130,7 +172,9 @@ def _print_report(r: FileReport) -> None:
     timing = ""
     if r.ms:
         timing = f", {np.mean(r.ms):.1f} ms per frame (p95 {np.percentile(r.ms, 95):.1f})"
-    frames = f"{r.frames} frames" if r.kind == "video" else "image"
+    frames = (
+        f"{r.frames} frames" if r.kind == "video" else "SVG drawn" if r.kind == "svg" else "image"
+    )
     if not r.codes:
         print(f"{r.file}: no QR code found ({frames}{timing})")
         return
@@ -139,12 +183,7 @@ def _print_report(r: FileReport) -> None:
         where = f"frame {c.frame}" + (
             f", seen in {c.frames_seen} frames" if r.kind == "video" else ""
         )
-        note = (
-            ""
-            if c.exact_text
-            else f" [not UTF-8; bytes {c.raw_hex[:64]}{'…' if len(c.raw_hex or '') > 64 else ''}]"
-        )
-        print(f"  {_printable(c.text)}{note}\n    {where}, {c.decoder}, {c.ms:.1f} ms")
+        print(f"  {_printable(c.text)}{_charset_note(c)}\n    {where}, {c.decoder}, {c.ms:.1f} ms")
 
 
 def cli_decode(args) -> int:

@@ -1,8 +1,12 @@
 """QR decoders (zxing-cpp, zbar, OpenCV) and the chain the door camera uses.
 
 Every decoder returns `Decoded` items: ``raw`` is the payload bytes, ``text`` the payload as
-text (exact for UTF-8; other bytes shown as ``\\xNN`` so a hostile code never crashes us).
-zxing and zbar (in binary mode) give the bytes exactly; OpenCV transcodes non-UTF-8 bytes.
+text in its ``charset``: the one the code declares (ECI) or, without one, the one detected
+(UTF-8, Shift_JIS, GB2312, ISO-8859-1; see `app.scan.charsets`); bytes that are no text are
+shown as ``\\xNN`` so a hostile code never crashes us. zxing gives the bytes exactly and
+says which ECI the code declared; zbar (in binary mode) gives them exactly unless the code
+declares an ECI (then it hands over UTF-8); OpenCV transcodes non-UTF-8 bytes that declare no
+ECI from Latin-1.
 
 Why "auto" is what it is (chosen by measurement, `showdesk bench scan` and per-stage runs on
 generated camera frames; 2-core shared machine, numbers are ms per 1280x720 frame):
@@ -27,6 +31,17 @@ generated camera frames; 2-core shared machine, numbers are ms per 1280x720 fram
   baseline pyzbar 80.6% (116/144), p95 84 / 113 ms; plain zxing 95.8%, p95 12-14 ms.
   A held-out set (seed 7, 300 frames): auto 100% (232/232), pyzbar 75.4%, zxing 94.4%.
 * zbar is not in "auto": it reads less and costs 10-30x more than the whole chain.
+* Light-on-dark (inverted) codes, as dark-mode phones and some wallet apps show them: the two
+  cheapest passes also try the inverted picture (zxing's own ``try_invert``, which inverts
+  the binarized bits: +0.25 ms on a frame they do not read, where inverting the picture and
+  running another pass costs +1.7 ms). Measured on 90 inverted frames (seed 21, 79 codes):
+  0 read before, 75 after; the full-frame local-average pass with inversion would read 2
+  more for +0.75 ms on every empty frame, so it is not in. Cost, the chain before and after
+  on the same frames, 6 interleaved runs at load ~5, CPU time p95: 6.5 -> 6.8 ms (seed 1,
+  180 frames), 5.6 -> 5.9 ms (seed 7, 300 frames); reads and false positives (0) unchanged.
+  Mirrored codes (front-camera previews, a code seen through glass) need nothing: zxing tries
+  the mirrored reading when the format information says so (74/76 on 90 mirrored frames,
+  seed 22, as for unmirrored ones).
 """
 
 from __future__ import annotations
@@ -41,6 +56,9 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from app.scan.charsets import UTF8, Payload, decode_eci_stream, decode_payload
+from app.scan.charsets import safe_text as safe_text  # where callers have always found it
+
 
 class DecoderUnavailable(Exception):
     """A decoder cannot be used here; ``str()`` says why in plain words."""
@@ -48,24 +66,35 @@ class DecoderUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Decoded:
-    text: str  # the payload as text (exact when it is UTF-8; escaped when it is not)
+    text: str  # the payload as text in ``charset`` (``\\xNN`` escapes where not ``exact``)
     raw: bytes  # the payload bytes as stored in the code
     decoder: str
     points: list[tuple[float, float]] = field(default_factory=list)
+    charset: str | None = UTF8  # None: binary, no text
+    charset_declared: bool = False  # True: the code declared it (ECI); False: detected
+    eci: int | None = None  # the ECI designator the code declared, if any
+    exact: bool = True  # ``text`` is the exact reading of ``raw`` in ``charset``
+
+
+def _decoded(
+    payload: Payload, raw: bytes, decoder: str, points: list[tuple[float, float]]
+) -> Decoded:
+    return Decoded(
+        payload.text,
+        raw,
+        decoder,
+        points,
+        charset=payload.charset,
+        charset_declared=payload.declared,
+        eci=payload.eci,
+        exact=payload.exact,
+    )
 
 
 class Decoder(Protocol):
     name: str
 
     def decode(self, frame_bgr: np.ndarray) -> list[Decoded]: ...
-
-
-def safe_text(raw: bytes) -> str:
-    """The payload as text: exact for UTF-8, invalid bytes shown as ``\\xNN`` (never raises)."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("utf-8", errors="backslashreplace")
 
 
 MIN_SIDE = 21  # the smallest QR code is 21 modules wide: anything smaller cannot hold one
@@ -91,10 +120,15 @@ def _points(
 
 
 class ZxingDecoder:
-    """zxing-cpp, QR only. ``fast`` skips its own inverted / downscaled retries."""
+    """zxing-cpp, QR only. ``fast`` skips its own downscaled retries and, unless ``invert``
+    says otherwise, its inverted (light-on-dark) retry."""
 
     def __init__(
-        self, name: str = "zxing", fast: bool = False, binarizer: str = "LocalAverage"
+        self,
+        name: str = "zxing",
+        fast: bool = False,
+        binarizer: str = "LocalAverage",
+        invert: bool | None = None,
     ) -> None:
         import zxingcpp
 
@@ -104,8 +138,11 @@ class ZxingDecoder:
             "formats": zxingcpp.BarcodeFormat.QRCode,
             "try_rotate": False,  # QR finder patterns are rotation-invariant already
             "try_downscale": not fast,
-            "try_invert": not fast,
+            "try_invert": (not fast) if invert is None else invert,
             "binarizer": getattr(zxingcpp.Binarizer, binarizer),
+            # ``text`` becomes the hex of the payload with its ECI designators in place: the
+            # only way zxing-cpp tells which charset the code declared.
+            "text_mode": zxingcpp.TextMode.HexECI,
         }
 
     def decode_gray(
@@ -131,7 +168,11 @@ class ZxingDecoder:
                     hints.append(np.array(pts, np.float32))
                 continue
             raw = bytes(b.bytes)
-            out.append(Decoded(safe_text(raw), raw, self.name, pts))
+            try:
+                payload = decode_eci_stream(bytes.fromhex(b.text), raw)
+            except ValueError:
+                payload = decode_payload(raw)
+            out.append(_decoded(payload, raw, self.name, pts))
         return out
 
     def decode(self, frame_bgr: np.ndarray) -> list[Decoded]:
@@ -155,7 +196,8 @@ def _load_zbar():
 
 
 class ZbarDecoder:
-    """zbar through pyzbar's bindings, QR only, binary-safe. One scanner per instance."""
+    """zbar through pyzbar's bindings, QR only, binary-safe. One scanner per instance.
+    zbar transcodes a payload that declares an ECI to UTF-8 and does not say which ECI."""
 
     def __init__(self, name: str = "zbar") -> None:
         self.name = name
@@ -194,7 +236,8 @@ class ZbarDecoder:
                     (w.zbar_symbol_get_loc_x(symbol, i), w.zbar_symbol_get_loc_y(symbol, i))
                     for i in range(w.zbar_symbol_get_loc_size(symbol))
                 ]
-                out.append(Decoded(safe_text(raw), raw, self.name, _points(pts, 1 / scale)))
+                points = _points(pts, 1 / scale)
+                out.append(_decoded(decode_payload(raw), raw, self.name, points))
                 symbol = w.zbar_symbol_next(symbol)
             return out
         finally:
@@ -209,7 +252,8 @@ class ZbarDecoder:
 
 class OpenCVDecoder:
     """OpenCV's QRCodeDetector (or QRCodeDetectorAruco). Note: OpenCV hands back non-UTF-8
-    payloads transcoded from Latin-1, so ``raw`` is exact only for UTF-8 payloads."""
+    payloads that declare no ECI transcoded from Latin-1, so ``raw`` is exact only for UTF-8
+    payloads and ECI-declared ones."""
 
     def __init__(self, aruco: bool = False) -> None:
         if aruco and not hasattr(cv2, "QRCodeDetectorAruco"):
@@ -226,7 +270,16 @@ class OpenCVDecoder:
             return []
         raw = bytes(raw)
         corners = _points(pts.reshape(-1, 2), 1 / scale) if pts is not None else []
-        return [Decoded(safe_text(raw), raw, self.name, corners)]
+        eci = self._eci()
+        return [_decoded(decode_payload(raw, eci), raw, self.name, corners)]
+
+    def _eci(self) -> int | None:
+        """The ECI the last code declared (OpenCV hands those payloads over untranscoded)."""
+        try:
+            eci = int(self._det.getEncoding())
+        except (AttributeError, cv2.error, TypeError, ValueError):
+            return None
+        return eci if eci > 0 else None
 
     def decode(self, frame_bgr: np.ndarray) -> list[Decoded]:
         return self.decode_gray(to_gray(frame_bgr))
@@ -309,15 +362,18 @@ def _auto_chain() -> ChainDecoder:
     costly ones only where a cheap pass found something code-like it could not read."""
     gh = ZxingDecoder("zxing", fast=True, binarizer="GlobalHistogram")
     la = ZxingDecoder("zxing", fast=True)
+    # The two cheapest passes also read light-on-dark codes (see the module docstring).
+    gh_inv = ZxingDecoder("zxing", fast=True, binarizer="GlobalHistogram", invert=True)
+    la_inv = ZxingDecoder("zxing", fast=True, invert=True)
 
     def global_histogram(gray: np.ndarray, hints: list[np.ndarray]) -> list[Decoded]:
-        return gh.decode_gray(gray, hints=hints)
+        return gh_inv.decode_gray(gray, hints=hints)
 
     def half(gray: np.ndarray, hints: list[np.ndarray]) -> list[Decoded]:
         if min(gray.shape) < 4 * MIN_SIDE:
             return []
         small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-        return la.decode_gray(small, scale=0.5, hints=hints)
+        return la_inv.decode_gray(small, scale=0.5, hints=hints)
 
     def local_average(gray: np.ndarray, hints: list[np.ndarray]) -> list[Decoded]:
         return la.decode_gray(gray, hints=hints)
@@ -438,7 +494,9 @@ def decode_image_file(path: Path, spec: str = "auto") -> str | None:
     Raises FileNotFoundError for a missing file and ValueError (a sentence) for a file that is
     not an image.
     """
-    frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    from app.scan.sources import read_image
+
+    frame = read_image(path)
     if frame is None:
         if not Path(path).exists():
             raise FileNotFoundError(path)

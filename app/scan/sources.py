@@ -17,7 +17,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".svg"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv"}
 
 NO_CAMERA = "No camera found. Plug in a camera, or use the USB scanner or name search."
@@ -169,7 +169,15 @@ class VideoFileSource:
 
 
 def read_image(path: str | Path) -> np.ndarray | None:
-    """A BGR image from a file (any path, unicode included), or None if it is not an image."""
+    """A BGR image from a file (any path, unicode included), or None if it is not an image.
+    An SVG is drawn (see `app.scan.svg`: the QR code SVGs Showdesk and most generators write)."""
+    if Path(path).suffix.lower() == ".svg":
+        from app.scan.svg import SvgUnsupported, read_svg
+
+        try:
+            return read_svg(path)
+        except (OSError, SvgUnsupported):
+            return None
     try:
         data = np.fromfile(str(path), dtype=np.uint8)
     except OSError:

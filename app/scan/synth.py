@@ -5,6 +5,12 @@ screen) or a paper ticket, tilted in 3-D (perspective, up to ±35° each way), p
 cluttered background, then put through what a cheap webcam does to it: focus and motion blur,
 dark or over-bright exposure, a glare spot, sensor noise and JPEG re-compression.
 
+Fixed conditions (never drawn at random, so a seed's frames stay what they were) give the
+codes real phones also show: ``invert`` (light modules on a dark screen: dark mode, some wallet
+apps), ``mirror`` (a front camera's preview, a code seen through glass), ``eci`` (the payload
+bytes behind an ECI charset declaration) and ``blur_cap=False`` (blur in camera pixels as
+drawn, not reduced for small modules: to compare code sizes under the same blur).
+
 Everything is drawn from a ``numpy.random.Generator`` so a seed gives the same frames.
 """
 
@@ -19,6 +25,8 @@ from typing import Any
 import cv2
 import numpy as np
 import qrcode
+from qrcode import base as qr_base
+from qrcode import util as qr_util
 from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_L, ERROR_CORRECT_M, ERROR_CORRECT_Q
 
 FRAME_W, FRAME_H = 1280, 720
@@ -26,19 +34,67 @@ _ECC = {"L": ERROR_CORRECT_L, "M": ERROR_CORRECT_M, "Q": ERROR_CORRECT_Q, "H": E
 
 
 @functools.lru_cache(maxsize=512)
-def code_matrix(text: str | bytes, ecc: str = "M", border: int = 4) -> np.ndarray:
-    """The module matrix of a QR code (uint8, 1 = dark), quiet zone included (read-only)."""
-    qr = qrcode.QRCode(error_correction=_ECC[ecc], border=border, box_size=1)
-    qr.add_data(text)
-    qr.make(fit=True)
+def code_matrix(
+    text: str | bytes, ecc: str = "M", border: int = 4, eci: int | None = None
+) -> np.ndarray:
+    """The module matrix of a QR code (uint8, 1 = dark), quiet zone included (read-only).
+
+    With ``eci``, ``text`` (bytes, or str sent as UTF-8) goes in one byte-mode segment behind
+    an ECI header declaring that charset (ECI 20 Shift_JIS, 29 GB2312, 3 ISO-8859-1, ...)."""
+    if eci is None:
+        qr = qrcode.QRCode(error_correction=_ECC[ecc], border=border, box_size=1)
+        qr.add_data(text)
+        qr.make(fit=True)
+    else:
+        payload = text.encode("utf-8") if isinstance(text, str) else text
+        qr = _eci_code(payload, eci, _ECC[ecc], border)
     matrix = np.array(qr.get_matrix(), dtype=np.uint8)
     matrix.flags.writeable = False
     return matrix
 
 
-def render_code(text: str | bytes, px: int = 300, ecc: str = "M", border: int = 4) -> np.ndarray:
+def _eci_code(payload: bytes, eci: int, ecc: int, border: int) -> qrcode.QRCode:
+    """``qrcode`` writes no ECI header, so the data codewords are built here (ECI, then one
+    byte segment, terminator and pad as ISO/IEC 18004 7.4) and handed to it to place."""
+    if not 0 <= eci <= 999999:
+        raise ValueError("ECI designators run from 0 to 999999")
+    eci_bits = 8 if eci < 128 else 16 if eci < 16384 else 24
+    eci_value = eci if eci < 128 else (0b10 << 14 | eci) if eci < 16384 else (0b110 << 21 | eci)
+    for version in range(1, 41):
+        count_bits = qr_util.mode_sizes_for_version(version)[qr_util.MODE_8BIT_BYTE]
+        limit = sum(b.data_count * 8 for b in qr_base.rs_blocks(version, ecc))
+        if 4 + eci_bits + 4 + count_bits + 8 * len(payload) <= limit:
+            break
+    else:
+        raise ValueError("payload too long for a QR code")
+    buf = qr_util.BitBuffer()
+    buf.put(0b0111, 4)
+    buf.put(eci_value, eci_bits)
+    buf.put(qr_util.MODE_8BIT_BYTE, 4)
+    buf.put(len(payload), count_bits)
+    for byte in payload:
+        buf.put(byte, 8)
+    for _ in range(min(limit - len(buf), 4)):
+        buf.put_bit(False)
+    while len(buf) % 8:
+        buf.put_bit(False)
+    for i in range((limit - len(buf)) // 8):
+        buf.put(qr_util.PAD0 if i % 2 == 0 else qr_util.PAD1, 8)
+    qr = qrcode.QRCode(version=version, error_correction=ecc, border=border, box_size=1)
+    qr.data_cache = qr_util.create_bytes(buf, qr_base.rs_blocks(version, ecc))
+    qr.make(fit=False)
+    return qr
+
+
+def render_code(
+    text: str | bytes, px: int = 300, ecc: str = "M", border: int = 4, eci: int | None = None
+) -> np.ndarray:
     """A flat, perfect QR code for ``text`` as a ``px`` x ``px`` BGR image (quiet zone included)."""
-    modules = code_matrix(text, ecc=ecc, border=border)
+    return render_matrix(code_matrix(text, ecc=ecc, border=border, eci=eci), px)
+
+
+def render_matrix(modules: np.ndarray, px: int = 300) -> np.ndarray:
+    """A module matrix (1 = dark, quiet zone included) as a ``px`` x ``px`` BGR image."""
     gray = np.where(modules == 1, 0, 255).astype(np.uint8)
     # Render big with crisp modules, then area-average down so edges look like a real screen.
     scale = max(1, math.ceil(px * 2 / gray.shape[0]))
@@ -111,9 +167,49 @@ def _background(rng: np.random.Generator) -> np.ndarray:
     return cv2.GaussianBlur(img, (0, 0), float(rng.uniform(1.0, 3.0)))
 
 
-def _carrier(code: np.ndarray, phone: bool, rng: np.random.Generator) -> np.ndarray:
-    """The object the code is shown on: a phone (dark bezel, bright screen) or a paper ticket."""
+def _on_surface(code: np.ndarray, surface: int, ink: int) -> np.ndarray:
+    """The code's light parts at the surface's level, its dark modules at ``ink`` (edges
+    blended): ink darker than the surface is an ordinary code, lighter an inverted one."""
+    dark = 1.0 - code.astype(np.float32) / 255.0
+    return np.clip(surface + (ink - surface) * dark, 0, 255).astype(np.uint8)
+
+
+def _carrier(
+    code: np.ndarray, phone: bool, rng: np.random.Generator, invert: bool = False
+) -> np.ndarray:
+    """The object the code is shown on: a phone (dark bezel, bright screen) or a paper ticket.
+    ``invert``: a dark screen (or black card) with light modules."""
     s = code.shape[0]
+    if phone and invert:
+        screen_level = int(rng.integers(8, 46))  # dark mode: near-black, not black
+        ink = int(rng.integers(190, 251))
+        margin_x, margin_top, margin_bottom = int(s * 0.12), int(s * 0.55), int(s * 0.45)
+        sw, sh = s + 2 * margin_x, s + margin_top + margin_bottom
+        bezel = int(s * 0.08) + 4
+        obj = np.full((sh + 2 * bezel, sw + 2 * bezel, 3), int(rng.integers(0, 12)), np.uint8)
+        screen = np.full((sh, sw, 3), screen_level, np.uint8)
+        header = tuple(int(v) for v in rng.integers(20, 90, 3))
+        cv2.rectangle(screen, (0, 0), (sw, int(margin_top * 0.35)), header, -1)
+        for i in range(3):
+            y = int(margin_top * (0.5 + 0.15 * i))
+            cv2.rectangle(
+                screen,
+                (margin_x, y),
+                (margin_x + int(sw * rng.uniform(0.3, 0.7)), y + 8),
+                (170, 170, 170),
+                -1,
+            )
+        screen[margin_top : margin_top + s, margin_x : margin_x + s] = _on_surface(
+            code, screen_level, ink
+        )
+        obj[bezel : bezel + sh, bezel : bezel + sw] = screen
+        return obj
+    if invert:  # a black card printed with a light code
+        card_level, ink = int(rng.integers(15, 60)), int(rng.integers(200, 246))
+        margin = int(s * 0.2)
+        obj = np.full((s + margin * 3, s + 2 * margin, 3), card_level, np.uint8)
+        obj[margin : margin + s, margin : margin + s] = _on_surface(code, card_level, ink)
+        return obj
     if phone:
         screen_level = int(rng.integers(225, 256))
         margin_x, margin_top, margin_bottom = int(s * 0.12), int(s * 0.55), int(s * 0.45)
@@ -208,7 +304,8 @@ def camera_frame(
     """A 1280x720 BGR frame as a webcam would see a phone or ticket showing ``text``.
 
     ``text=None`` gives a frame with no code (a phone with a blank screen, or just the scene).
-    Any key of `random_conditions` may be given to fix that condition.
+    Any key of `random_conditions` may be given to fix that condition, and so may the fixed
+    ones: ``invert``, ``mirror``, ``eci`` and ``blur_cap`` (see the module docstring).
     """
     cond = random_conditions(rng)
     cond.update(conditions)
@@ -216,12 +313,16 @@ def camera_frame(
     if text is not None or rng.random() < 0.5:
         code_px = int(cond["size"])
         if text is not None:
-            code = render_code(text, px=code_px)
-            _limit_blur(cond, module_px=code_px / code_matrix(text).shape[0])
+            eci = cond.get("eci")
+            code = render_code(text, px=code_px, eci=eci)
+            if cond.get("blur_cap", True):
+                _limit_blur(cond, module_px=code_px / code_matrix(text, eci=eci).shape[0])
         else:  # an empty screen or a ticket stub: shapes to tempt false positives, no code
             code = np.full((code_px, code_px, 3), 255, np.uint8)
             cv2.rectangle(code, (10, 10), (code_px // 3, code_px // 3), (0, 0, 0), -1)
-        obj = _carrier(code, bool(cond["phone"]), rng)
+        if cond.get("mirror"):
+            code = np.ascontiguousarray(code[:, ::-1])
+        obj = _carrier(code, bool(cond["phone"]), rng, invert=bool(cond.get("invert")))
         # Where the code sits inside the carrier (centre and side, in object pixels).
         box = _code_box(obj.shape, code_px, bool(cond["phone"]))
         hmat = _homography(obj.shape, box, cond, rng)
@@ -284,17 +385,22 @@ def _camera_effects(
 
 
 def frame_set(
-    texts: Sequence[str | bytes], n: int, seed: int, empty_share: float = 0.2
+    texts: Sequence[str | bytes],
+    n: int,
+    seed: int,
+    empty_share: float = 0.2,
+    **conditions: Any,
 ) -> list[tuple[np.ndarray, str | bytes | None]]:
     """``n`` camera-like frames, about ``empty_share`` of them without a code; same seed, same frames.
 
     Returns (frame, expected payload or None) pairs; payloads cycle through ``texts``.
+    ``conditions`` are fixed for every frame (e.g. ``invert=True``), as in `camera_frame`.
     """
     out: list[tuple[np.ndarray, str | bytes | None]] = []
     for i in range(n):
         rng = np.random.default_rng([seed, i])
         text = None if (not texts or rng.random() < empty_share) else texts[i % len(texts)]
-        out.append((camera_frame(text, rng), text))
+        out.append((camera_frame(text, rng, **conditions), text))
     return out
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import select, text
 
-from app.domain.tokens import issue_token
+from app.domain.tokens import issue_token, looks_like_ticket_code
 from app.domain.verdicts import (
     CodeKind,
     PastScan,
@@ -91,8 +91,8 @@ def scan_codes(db: Database, event_id: str, n: int, rng: random.Random) -> list[
             )
         ).all()
         types = s.scalars(select(TicketType.id).where(TicketType.event_id == event_id)).all()
-    signed = [v for v in valid if v[0].startswith("SD1.")]
-    legacy = [v[0] for v in valid if not v[0].startswith("SD1.")]
+    signed = [v for v in valid if looks_like_ticket_code(v[0])]
+    legacy = [v[0] for v in valid if not looks_like_ticket_code(v[0])]
     out: list[tuple[str, str]] = []
     for _ in range(n):
         roll = rng.random()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import qrcode
 import qrcode.image.svg
 from PIL import Image, ImageDraw, ImageFont
+from qrcode.util import MODE_ALPHA_NUM, QRData
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -52,13 +54,26 @@ def find_ticket_code(session: Session, ticket: str) -> TicketCode:
     return TicketCode(ticket_id=row[0], ticket_number=row[1], name=name, qr_text=row[2])
 
 
+_ALPHANUMERIC = re.compile(r"^[0-9A-Z $%*+\-./:]+$")
+
+
 def _qr(text: str, box_size: int, border: int) -> qrcode.QRCode:
     code = qrcode.QRCode(
         error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=border
     )
-    code.add_data(text)  # base32 tokens are upper case: qrcode picks alphanumeric mode
+    if _ALPHANUMERIC.match(text):
+        # Signed tokens use only these characters: one alphanumeric segment (5.5 bits a
+        # character) rather than whatever segmentation qrcode's optimiser would pick.
+        code.add_data(QRData(text, mode=MODE_ALPHA_NUM), optimize=0)
+    else:
+        code.add_data(text)
     code.make(fit=True)
     return code
+
+
+def qr_version(text: str) -> int:
+    """The QR version (size: 17 + 4 x version modules a side) a ticket's code is printed at."""
+    return _qr(text, 1, 0).version
 
 
 def _font(size: int) -> ImageFont.ImageFont:
@@ -93,9 +108,11 @@ def render_qr_png(text: str, caption: list[str] | tuple[str, ...] = (), box_size
 
 
 def render_qr_svg(text: str, box_size: int = 10) -> bytes:
-    code = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=box_size)
+    """An SVG of the QR code for ``text``: one path of modules on a white background (so it
+    scans on any ticket design), which `showdesk decode` reads back."""
+    image = _qr(text, box_size, 4).make_image(image_factory=qrcode.image.svg.SvgPathFillImage)
     out = io.BytesIO()
-    code.save(out)
+    image.save(out)
     return out.getvalue()
 
 
@@ -147,6 +164,7 @@ def cli_ticket_qr(args) -> int:
         "name": code.name,
         "out": str(out),
         "bytes": len(data),
+        "qr_version": qr_version(code.qr_text),
     }
     if as_json:
         print(json.dumps(summary, ensure_ascii=False))

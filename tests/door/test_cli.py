@@ -144,3 +144,75 @@ def test_ticket_qr_unknown_ticket_and_bad_suffix(demo_file, tmp_path, capsys):
         == 1
     )
     assert ".png or .svg" in _json(capsys)["error"]
+
+
+def _valid_ticket(path, skip: int = 0) -> tuple[str, str, str, str, str, int]:
+    """(number, qr text, ticket id, event id, ticket type id, serial) of an unscanned ticket that
+    any gate admits."""
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(
+            "SELECT t.ticket_number, t.qr_code_data, t.id, t.event_id, t.ticket_type_id, "
+            "t.token_serial FROM tickets t JOIN ticket_types tt ON tt.id = t.ticket_type_id "
+            "WHERE t.status = 'valid' AND tt.allowed_gates = '[]' AND t.qr_code_data LIKE 'SD%' "
+            "AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.ticket_id = t.id) "
+            "ORDER BY t.ticket_number LIMIT 1 OFFSET ?",
+            (skip,),
+        ).fetchone()
+    finally:
+        conn.close()
+
+
+def test_ticket_qr_svg_decodes_back_and_checks_in_from_the_svg(demo_file, tmp_path, capsys):
+    path = demo_file
+    number, qr, *_ = _valid_ticket(path)
+    assert qr.startswith("SD2.")  # new tickets carry the version-2 token
+    svg = tmp_path / "ticket.svg"
+    assert main(["ticket-qr", "--db", str(path), number, "--out", str(svg), "--json"]) == 0
+    assert _json(capsys)["qr_version"] == 7
+    assert main(["decode", str(svg), "--json"]) == 0
+    decoded = json.loads(capsys.readouterr().out)["files"][0]
+    assert decoded["error"] is None and decoded["kind"] == "svg"
+    assert [(c["text"], c["charset"]) for c in decoded["codes"]] == [(qr, "UTF-8")]
+    args = ["checkin", "--db", str(path), "--image", str(svg), "--gate", "VIP entrance", "--json"]
+    assert main(args) == 0
+    assert _json(capsys)["verdict"] == "admitted"
+
+
+def test_codes_issued_in_the_old_format_still_check_in(demo_file, tmp_path, capsys):
+    """A version-1 token (SD1. + base32), as tickets sold before the change carry: typed by a
+    scanner, and shown as a picture."""
+    from app.domain.tokens import issue_token
+    from app.store.ticket_qr import render_qr_png
+
+    path = demo_file
+    conn = sqlite3.connect(path)
+    (private_key,) = conn.execute("SELECT private_key FROM event_signing_keys").fetchone()
+    conn.close()
+    old = []
+    for skip in (0, 1):
+        _, _, ticket_id, event_id, type_id, serial = _valid_ticket(path, skip)
+        token = issue_token(
+            private_key,
+            ticket_id=ticket_id,
+            event_id=event_id,
+            ticket_type_id=type_id,
+            serial=serial,
+            version=1,
+        )
+        assert token.startswith("SD1.") and len(token) == 193
+        old.append((token, ticket_id))
+    (token, ticket_id), (token2, ticket_id2) = old
+    assert (
+        main(["checkin", "--db", str(path), "--code", token, "--gate", "North door", "--json"]) == 0
+    )
+    result = _json(capsys)
+    assert result["verdict"] == "admitted" and result["ticket_id"] == ticket_id
+    png = tmp_path / "old.png"
+    png.write_bytes(render_qr_png(token2))
+    assert main(["checkin", "--db", str(path), "--image", str(png), "--json"]) == 0
+    result = _json(capsys)
+    assert result["verdict"] == "admitted" and result["ticket_id"] == ticket_id2
+    forged = token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:]
+    assert main(["checkin", "--db", str(path), "--code", forged, "--json"]) == 3
+    assert _json(capsys)["verdict"] == "forged"

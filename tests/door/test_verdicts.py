@@ -217,7 +217,7 @@ def test_unreadable(door):
 
 
 def test_newer_token_format_is_unknown_with_advice(door):
-    result = door.service().scan("SD2.AAAAAAAA")
+    result = door.service().scan("SD3.AAAAAAAA")
     assert result.verdict is Verdict.UNKNOWN and "newer" in result.detail
 
 

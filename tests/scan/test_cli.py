@@ -72,10 +72,17 @@ def test_decode_missing_file_and_bad_decoder(tmp_path, capsys):
 
 
 def test_bench_scan_json_small_run(capsys):
-    assert (
-        main(["bench", "scan", "--frames", "5", "--seed", "5", "--loop-scenes", "3", "--json"]) == 0
-    )
+    args = ["bench", "scan", "--frames", "5", "--seed", "5", "--loop-scenes", "3"]
+    assert main([*args, "--extra-frames", "4", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
+    labels = [r["label"] for r in out["real_world"]]
+    assert labels == ["inverted (light on dark)", "mirrored"]
+    assert all(r["wrong"] == 0 and r["false_positives"] == 0 for r in out["real_world"])
+    assert {c["payload"] for c in out["charsets"]} >= {"Shift_JIS", "GB2312, ECI 29"}
+    tickets = out["ticket_codes"]
+    assert tickets["sizes"]["1"]["qr_version"] == 8 and tickets["sizes"]["2"]["qr_version"] == 7
+    assert tickets["sizes"]["2"]["module_mm"] > tickets["sizes"]["1"]["module_mm"]
+    assert [r["codes"] for r in tickets["results"]] == [4, 4]
     assert out["frames"] == 5 and out["code_frames"] + out["empty_frames"] == 5
     labels = [r["label"] for r in out["results"]]
     assert labels[0] == "zbar (baseline)" and "auto" in labels
@@ -91,3 +98,8 @@ def test_bench_scan_table(capsys):
     assert main(["bench", "scan", "--frames", "3", "--seed", "2", "--loop-scenes", "0"]) == 0
     text = capsys.readouterr().out
     assert "zbar (baseline)" in text and "auto" in text and "p95" in text
+    assert "inverted (light on dark)" in text and "QR version 7" in text
+    assert (
+        main(["bench", "scan", "--frames", "3", "--loop-scenes", "0", "--extra-frames", "0"]) == 0
+    )
+    assert "inverted" not in capsys.readouterr().out

@@ -116,3 +116,22 @@ def test_any_fast_burst_is_read_back_exactly(code, gap):
 def test_any_slow_typing_is_never_a_scan(text, gap):
     codes, _ = feed(WedgeBuffer(), text, 100.0, gap)
     assert codes == []
+
+
+def test_a_scanner_typing_either_token_format_delivers_the_whole_code():
+    from app.domain.tokens import generate_keypair, issue_token, looks_like_ticket_code
+
+    private, _ = generate_keypair()
+    ids = {
+        "ticket_id": "6f1c1c51-2f0b-4d0e-9a55-0d7a3b1f3c11",
+        "event_id": "0b7f6a2e-8a51-4e0c-bd5c-8c1f7f1e2a22",
+        "ticket_type_id": "9e3b5c7d-1a2b-4c3d-8e9f-0a1b2c3d4e33",
+    }
+    for version in (1, 2):
+        code = issue_token(private, **ids, serial=5, version=version)
+        for gap in (0.002, 0.03):
+            w = WedgeBuffer()
+            out = [w.feed(ch, i * gap) for i, ch in enumerate(code)]
+            assert out == [None] * len(code)
+            burst = w.feed("\r", len(code) * gap)
+            assert burst == code and looks_like_ticket_code(burst)

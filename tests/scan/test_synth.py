@@ -6,6 +6,7 @@ from app.scan.synth import (
     FRAME_H,
     FRAME_W,
     camera_frame,
+    code_matrix,
     frame_set,
     render_code,
     ticket_like_payloads,
@@ -47,3 +48,18 @@ def test_ticket_like_payloads_have_the_real_shapes():
     assert tokens and legacy
     assert all(90 <= len(t) <= 130 for t in tokens)
     assert all(re.fullmatch(r"[A-Za-z0-9_=-]+", t) for t in tokens)
+
+
+def test_fixed_conditions_leave_a_seeds_other_frames_as_they_were():
+    plain = camera_frame("X-1", np.random.default_rng(8))
+    same = camera_frame("X-1", np.random.default_rng(8), invert=False, mirror=False, eci=None)
+    assert np.array_equal(plain, same)
+    inverted = camera_frame("X-1", np.random.default_rng(8), invert=True)
+    assert not np.array_equal(plain, inverted)
+
+
+def test_eci_codes_carry_the_header():
+    plain = code_matrix("Café".encode("latin-1"))
+    declared = code_matrix("Café".encode("latin-1"), eci=3)
+    assert plain.shape == declared.shape and not np.array_equal(plain, declared)
+    assert code_matrix(b"x" * 20, eci=300).shape[0] >= code_matrix(b"x" * 20).shape[0]
