@@ -22,11 +22,14 @@ HANDLERS = {
     "checkin": "app.commands:cli_checkin",
     "ticket-qr": "app.store.ticket_qr:cli_ticket_qr",
     "sync": "app.sync.cli:cli_sync",
+    "devices revoke": "app.sync.device_cli:cli_devices_revoke",
+    "outbox import": "app.sync.device_cli:cli_outbox_import",
     "bench scan": "app.scan.bench:cli_bench_scan",
     "bench lookup": "app.store.bench_lookup:cli_bench_lookup",
     "bench sync": "app.sync.bench:cli_bench_sync",
     "bench lineup": "app.commands:cli_bench_lineup",
     "bench ui": "app.ui.door.bench:cli_bench_ui",
+    "bench door": "app.ui.door.bench:cli_bench_door",
     "doctor": "app.doctor:cli_doctor",
     "provision": "app.commands:cli_provision",
     "screenshot": "app.ui.screenshots:cli_screenshot",
@@ -73,6 +76,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="one push and pull, then exit")
     p.add_argument("--json", action="store_true")
 
+    devices = sub.add_parser("devices", help="the organization's kiosks and laptops")
+    devices_sub = devices.add_subparsers(dest="devices", required=True)
+    p = devices_sub.add_parser(
+        "revoke",
+        help="remove a lost or stolen device: it stops syncing, seals its unsent changes to a "
+        "recovery key and erases its guest list (organizer or admin, online)",
+    )
+    p.add_argument("device", help="the device's name (as on the Sync tab) or id")
+    p.add_argument(
+        "--key-out",
+        type=Path,
+        help="where to write the recovery key that opens its export "
+        "(default: recovery-keys/ in the app's data folder)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+
+    outbox = sub.add_parser("outbox", help="changes waiting for upload")
+    outbox_sub = outbox.add_subparsers(dest="outbox", required=True)
+    p = outbox_sub.add_parser(
+        "import", help="queue the unsent changes a revoked device sealed, for upload from here"
+    )
+    p.add_argument("file", type=Path, help="the .sdexport file the revoked device wrote")
+    p.add_argument("--key", type=Path, required=True, help="the key file 'devices revoke' wrote")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+
     bench = sub.add_parser("bench", help="benchmarks (also a kiosk's hardware check)")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
     p = bench_sub.add_parser("scan", help="decode camera-like frames")
@@ -80,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument(
         "--loop-scenes", type=int, default=40, help="guests for the scan-loop latency run (0: skip)"
+    )
+    p.add_argument(
+        "--extra-frames",
+        type=int,
+        default=None,
+        help="frames per real-world case: inverted, mirrored, small tickets (default: a third "
+        "of --frames; 0: skip)",
     )
     p.add_argument("--json", action="store_true")
     p = bench_sub.add_parser("lookup", help="verdict + durable write; search as you type")
@@ -104,6 +139,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scans", type=int, default=20)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--json", action="store_true")
+    p = bench_sub.add_parser(
+        "door", help="a queue of guests through the real door screen: guests per minute per lane"
+    )
+    p.add_argument("--guests", type=int, default=30, help="guests in the queue")
+    p.add_argument("--tickets", type=int, default=2000, help="tickets in the demo event")
+    p.add_argument("--lanes", type=int, default=2, help="door lanes (kiosks) for the queue time")
+    p.add_argument("--present", type=float, help="s to step up and show the code")
+    p.add_argument("--read", type=float, help="s to read the verdict")
+    p.add_argument("--walk", type=float, help="s to walk on")
+    p.add_argument("--paper", type=float, help="s per guest with a paper list")
+    p.add_argument(
+        "--verdict-seconds", type=float, help="how long a verdict stays (default: settings)"
+    )
+    p.add_argument(
+        "--time-scale", type=float, default=1.0, help="shorten the people's part (e.g. 0.1)"
+    )
+    p.add_argument("--json", action="store_true")
     p = bench_sub.add_parser("lineup", help="reorder + quick-change recomputation")
     p.add_argument("--looks", type=int, default=200)
     p.add_argument("--moves", type=int, default=2000)
@@ -118,7 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("screenshot", help="save screenshots of the real windows (README)")
-    p.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="folder for the PNGs (default: a new temporary folder, printed; never the "
+        "current directory's docs/screenshots unless given)",
+    )
     return parser
 
 
@@ -131,8 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "app"
-    if command == "bench":
-        command = f"bench {args.bench}"
+    if command in ("bench", "devices", "outbox"):
+        command = f"{command} {getattr(args, command)}"
     try:
         return int(_handler(command)(args) or 0)
     except KeyboardInterrupt:

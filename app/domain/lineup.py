@@ -30,6 +30,7 @@ Quick changes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -508,13 +509,25 @@ class RunSnapshot:
 
 
 def format_delta(delta_s: float) -> str:
-    """'+0:42 behind', '−0:10 ahead', 'on time' (words, not colour alone)."""
+    """'0:42 behind', '0:10 ahead', 'on time': the word carries the direction, so there is no
+    sign (a "−0:10 ahead" reads as a double negative)."""
     seconds = int(round(delta_s))
     if seconds == 0:
         return "on time"
-    sign = "+" if seconds > 0 else "−"
     m, s = divmod(abs(seconds), 60)
-    return f"{sign}{m}:{s:02d} {'behind' if seconds > 0 else 'ahead'}"
+    return f"{m}:{s:02d} {'behind' if seconds > 0 else 'ahead'}"
+
+
+_NUMBERED_TITLE = re.compile(r"^\s*(?:look\s*#?\s*|#\s*)\d+\s*(?:[:.)\-–—]\s*)?", re.IGNORECASE)
+
+
+def title_without_number(title: str | None) -> str:
+    """A look's title without a walk-order number written into it ("Look 2: Velvet kaftan"
+    -> "Velvet kaftan"): the number changes with every reorder, the title does not, so the
+    screens show the current number beside the bare title. "" when the title was only a
+    number."""
+    text = (title or "").strip()
+    return _NUMBERED_TITLE.sub("", text, count=1).strip()
 
 
 def format_clock(seconds: float) -> str:

@@ -38,6 +38,8 @@ class Verdict(StrEnum):
 
 OK_VERDICTS = frozenset({Verdict.ADMITTED, Verdict.EXIT_RECORDED})
 
+# The words for each verdict: the window, the command line and the logs all say these (and
+# nothing else); the UI adds colour and an icon, never other words.
 HEADLINES: dict[Verdict, str] = {
     Verdict.ADMITTED: "ADMITTED",
     Verdict.ALREADY_ADMITTED: "ALREADY ADMITTED",
@@ -50,16 +52,47 @@ HEADLINES: dict[Verdict, str] = {
     Verdict.EXPIRED: "EXPIRED",
     Verdict.UNKNOWN: "UNKNOWN TICKET",
     Verdict.REVOKED: "REVOKED",
+    # Not "FORGED": a cracked phone screen or a bad print reads the same as a forgery, and the
+    # guest in front of the kiosk hears what the screen says. The reason line says which.
     Verdict.FORGED: "INVALID CODE",
     Verdict.UNREADABLE: "UNREADABLE",
 }
+
+# What the door hears, by family: "ok" (go), "warning" (look at the screen), "refusal" (stop).
+SOUNDS: dict[Verdict, str] = {
+    Verdict.ADMITTED: "ok",
+    Verdict.EXIT_RECORDED: "ok",
+    Verdict.ALREADY_ADMITTED: "warning",
+    Verdict.NOT_YET_VALID: "warning",
+    Verdict.EXPIRED: "warning",
+    Verdict.WRONG_GATE_OR_TIER: "warning",
+    Verdict.UNREADABLE: "warning",
+    Verdict.CANCELLED: "refusal",
+    Verdict.REFUNDED: "refusal",
+    Verdict.REVOKED: "refusal",
+    Verdict.WRONG_EVENT: "refusal",
+    Verdict.UNKNOWN: "refusal",
+    Verdict.FORGED: "refusal",
+}
+
+# Device names in sentences when the replica has no name for a device (never its id).
+THIS_KIOSK = "this kiosk"
+ANOTHER_KIOSK = "another kiosk"
+
+
+def headline_for(verdict: str | Verdict) -> str:
+    """The headline of a verdict value; an unknown value is shown upper-cased as it is."""
+    try:
+        return HEADLINES[Verdict(str(verdict))]
+    except ValueError:
+        return str(verdict).replace("_", " ").upper()
 
 
 @dataclass(frozen=True)
 class ScanResult:
     verdict: Verdict
     headline: str
-    detail: str
+    detail: str  # what to do, as a sentence
     attendee_name: str | None = None
     tier: str | None = None
     ticket_type: str | None = None
@@ -73,10 +106,17 @@ class ScanResult:
     offline: bool = True
     checkin_id: str | None = None
     scanned_at: datetime | None = None
+    reason: str | None = None  # why, in a few words, under the headline ("signature not valid")
 
     @property
     def ok(self) -> bool:
         return self.verdict in OK_VERDICTS
+
+    def line(self) -> str:
+        """One line for the command line and the logs, in the window's words:
+        "INVALID CODE (signature not valid) — Do not admit. ..."."""
+        head = f"{self.headline} ({self.reason})" if self.reason else self.headline
+        return f"{head} — {self.detail}" if self.detail else head
 
     def to_dict(self) -> dict:
         """JSON-ready fields (times as ISO-8601 UTC)."""
@@ -208,6 +248,15 @@ class ScanContext:
     online: bool = False
     timezone: str = "UTC"
     checkin_id: str | None = None
+    device_id: str | None = None  # this kiosk, so its own scans are named, not shown as an id
+    device_name: str | None = None
+
+
+# The action for every invalid code, whatever the reason: the guest may be honest (a cracked
+# screen, a bad print), so the door checks the person rather than accusing them.
+_INVALID_ACTION = (
+    "Do not admit on this code. Ask for ID and the order email; find the guest by name."
+)
 
 
 # --- the rules ------------------------------------------------------------------------------
@@ -219,10 +268,7 @@ def decide(code: ReadCode, snap: Snapshot, ctx: ScanContext) -> ScanResult:
     if code.kind is CodeKind.UNREADABLE:
         return r.make(Verdict.UNREADABLE, f"{code.problem or 'Nothing was read.'} Scan again.")
     if code.kind is CodeKind.MALFORMED:
-        return r.make(
-            Verdict.FORGED,
-            "This code was altered or cut short. Do not admit; ask for ID and the order email.",
-        )
+        return r.make(Verdict.FORGED, _INVALID_ACTION, reason="damaged, altered or cut short")
     if code.kind is CodeKind.NEWER_FORMAT:
         return r.make(
             Verdict.UNKNOWN,
@@ -307,7 +353,7 @@ def _check_token(
     if token.event_id != ctx.event_id:
         if keys and not token.verify(keys):
             return r.make(
-                Verdict.FORGED, "This code's signature does not match its event. Do not admit."
+                Verdict.FORGED, _INVALID_ACTION, reason="signature does not match its event"
             )
         name = snap.event_names.get(token.event_id)
         return r.make(Verdict.WRONG_EVENT, f"This ticket is for {name or 'another event'}.")
@@ -319,9 +365,7 @@ def _check_token(
             "This kiosk has no signing key for the event yet. Sync, or check the guest in by name.",
         )
     if not token.verify(keys):
-        return r.make(
-            Verdict.FORGED, "This code's signature is not valid. Do not admit; ask for ID."
-        )
+        return r.make(Verdict.FORGED, _INVALID_ACTION, reason="signature not valid")
     return None
 
 
@@ -452,7 +496,7 @@ class _Result:
             self.facts.update(
                 first_admitted_at=scan.scanned_at,
                 first_gate=scan.gate,
-                first_device=scan.device_name or scan.device_id,
+                first_device=self.device(scan),
             )
 
     def clock(self, moment: datetime | None, day: bool = False) -> str:
@@ -463,16 +507,27 @@ class _Result:
             return local.strftime("%a %d %b %H:%M")
         return local.strftime("%H:%M")
 
+    def device(self, scan: PastScan) -> str | None:
+        """A device's name for people: its name, else "this kiosk" / "another kiosk"."""
+        if scan.device_name:
+            return scan.device_name
+        if scan.device_id is None:
+            return None
+        if scan.device_id == self.ctx.device_id:
+            return self.ctx.device_name or THIS_KIOSK
+        return ANOTHER_KIOSK
+
     def where(self, scan: PastScan) -> str:
-        device = scan.device_name or (scan.device_id[:8] if scan.device_id else None)
+        device = self.device(scan)
         gate = scan.gate or "an unknown gate"
         return f"{gate} ({device})" if device else gate
 
-    def make(self, verdict: Verdict, detail: str) -> ScanResult:
+    def make(self, verdict: Verdict, detail: str, reason: str | None = None) -> ScanResult:
         return ScanResult(
             verdict=verdict,
             headline=HEADLINES[verdict],
             detail=detail,
+            reason=reason,
             offline=not self.ctx.online,
             checkin_id=self.ctx.checkin_id,
             scanned_at=self.ctx.now,

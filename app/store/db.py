@@ -203,3 +203,40 @@ def current_event_id(session: Session) -> str | None:
     from app.store.models import Event
 
     return session.scalars(select(Event.id).order_by(Event.starts_at).limit(1)).first()
+
+
+# --- can scans be stored? -------------------------------------------------------------------
+
+# Below this much free space a kiosk soon fails to log scans (WAL growth, checkpoints).
+MIN_FREE_BYTES = 20 * 1024 * 1024
+
+
+def storage_problem(db: Database, min_free_bytes: int = MIN_FREE_BYTES) -> str | None:
+    """Whether this replica can store scans now: None, or a sentence saying why not (the
+    file is read-only, the disk is full). Checked at start, so a kiosk says so before the
+    first guest instead of failing at the first scan. Writes nothing."""
+    import shutil
+
+    try:
+        free = shutil.disk_usage(db.path.parent).free
+    except OSError:
+        free = None
+    if free is not None and free < min_free_bytes:
+        how = "full" if free < 1_000_000 else f"nearly full ({free // 1_000_000} MB free)"
+        return (
+            f"The disk holding {db.path} is {how}. Scans may not be stored until space is "
+            "freed; nothing already saved has been lost."
+        )
+    try:
+        with db.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                raw.execute(
+                    "INSERT OR REPLACE INTO local_meta (key, value) VALUES ('write_check', '1')"
+                )
+            finally:
+                raw.execute("ROLLBACK")
+    except (sqlite3.Error, OperationalError, DatabaseError) as exc:
+        return f"{_explain(db.path, exc)} Scans cannot be stored."
+    return None

@@ -9,6 +9,7 @@ from app.ui.qt import (
     QDialog,
     QDialogButtonBox,
     QEvent,
+    QGuiApplication,
     QLabel,
     QLineEdit,
     QObject,
@@ -18,6 +19,7 @@ from app.ui.qt import (
     QWidget,
     Signal,
 )
+from app.ui.styles import dialog_sheet
 
 MAX_TRIES = 5
 LOCKOUT_SECONDS = 30.0
@@ -36,6 +38,7 @@ class PinDialog(QDialog):
         self._tries = 0
         self._locked_until = 0.0
         self.setObjectName("pinDialog")
+        self.setStyleSheet(dialog_sheet())
         self.setWindowTitle("Staff PIN")
         prompt = QLabel(f"Enter the staff PIN to {purpose}.")
         prompt.setWordWrap(True)
@@ -56,6 +59,7 @@ class PinDialog(QDialog):
         layout.addWidget(self.field)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
+        self.resize(520, 240)
         self.field.setFocus()
 
     def try_pin(self) -> bool:
@@ -100,8 +104,9 @@ class KioskLock(QObject):
         self.locked_changed.emit(True)
         self.window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
         self.window.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
-        self.window.showFullScreen()
+        self._fill_screen()
         self.window.installEventFilter(self)
+        self.give_keys_back()
 
     def unlock(self) -> None:
         self.locked = False
@@ -110,17 +115,37 @@ class KioskLock(QObject):
         self.window.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, False)
         self.window.showNormal()
         self.locked_changed.emit(False)
+        self.give_keys_back()  # changing the window flags made a new native window
 
     def ask_pin(self, purpose: str = "leave kiosk mode") -> PinDialog:
         """Open the PIN dialog (non-blocking); a right PIN unlocks."""
         self.dialog = PinDialog(self.pin, purpose, self.window)
         self.dialog.unlocked.connect(self.unlock)
+        self.dialog.finished.connect(lambda _result: self.give_keys_back())
         self.dialog.open()
         return self.dialog
 
+    def give_keys_back(self) -> None:
+        """Make the kiosk window the one that gets the keyboard again. A window manager does
+        this when a dialog closes; with none (a bare X server, a kiosk session) the keys
+        would go nowhere and every shortcut and the USB scanner would stop."""
+        self.window.raise_()
+        self.window.activateWindow()
+
+    def _fill_screen(self) -> None:
+        """Fullscreen, and the screen's size set by hand too: "fullscreen" is only a request
+        to the window manager, and with none the window keeps its old size."""
+        screen = self.window.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            area = screen.geometry()
+            least = self.window.minimumSizeHint().expandedTo(self.window.minimumSize())
+            if least.width() <= area.width() and least.height() <= area.height():
+                self.window.setGeometry(area)
+        self.window.showFullScreen()
+
     def _refullscreen(self) -> None:
         if self.locked and not self.window.isFullScreen():
-            self.window.showFullScreen()
+            self._fill_screen()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
         if obj is not self.window or not self.locked:

@@ -32,34 +32,45 @@ APP_STYLESHEET = Path(__file__).resolve().parents[2] / "resources" / "style" / "
 
 
 class MainWindow(QMainWindow):
-    """Tabs: Door, Lineup, Call times, Sync; a sync indicator on every screen."""
+    """Tabs: Door, Lineup, Call times, Organizer, Sync; a sync indicator on every screen."""
 
     def __init__(self, ctx: AppContext, door_options: dict | None = None) -> None:
         """``door_options`` go to DoorTab (a frame source for demos and screenshots)."""
         super().__init__()
+        self.door_options = door_options or {}
+        self.setWindowTitle("Showdesk")
+        self.kiosk_locked = False
+        self._build(ctx)
+        self.resize(1280, 800)
+        self.door.setFocus()
+
+    def _build(self, ctx: AppContext) -> None:
+        """Every screen, on ``ctx``'s event (again when a person picks another event)."""
         from app.ui.calltimes import CallTimesTab
         from app.ui.door import DoorTab
         from app.ui.lineup import LineupTab
+        from app.ui.organizer import OrganizerTab
         from app.ui.sync_panel import SyncIndicator, SyncTab
 
         self.ctx = ctx
-        self.setWindowTitle("Showdesk")
         self.tabs = QTabWidget()
-        self.door = DoorTab(ctx, **(door_options or {}))
+        self.door = DoorTab(ctx, **self.door_options)
         self.lineup = LineupTab(ctx)
         self.calltimes = CallTimesTab(ctx)
         self.sync = SyncTab(ctx)
+        self.organizer = OrganizerTab(ctx)  # charts drawn (and read) only when shown
         self.tabs.addTab(self.door, "&Door")
         self.tabs.addTab(self.lineup, "&Lineup")
         self.tabs.addTab(self.calltimes, "&Call times")
+        self.tabs.addTab(self.organizer, "&Organizer")
         self.tabs.addTab(self.sync, "S&ync")
         self.setCentralWidget(self.tabs)
         self.sync_indicator = SyncIndicator(ctx)
         self.statusBar().addPermanentWidget(self.sync_indicator, 1)
         # A scan from the camera or the USB scanner brings the door screen forward.
         self.door.scan_captured.connect(lambda: self.tabs.setCurrentWidget(self.door))
+        self.door.event_chosen.connect(self.switch_event)
         # A locked kiosk shows the door only; the other screens come back with the staff PIN.
-        self.kiosk_locked = False
         self.door.kiosk_changed.connect(self._kiosk_changed)
         self.tabs.currentChanged.connect(self._keep_door_in_kiosk)
         from app.ui.door.wedge_filter import WedgeFilter
@@ -69,8 +80,64 @@ class MainWindow(QMainWindow):
         self.badge_wedge.scanned.connect(lambda code, _t0: self.calltimes.arrive_badge(code))
         self.badge_wedge.install()
         self.tabs.currentChanged.connect(self._route_scanner)
-        self.resize(1280, 800)
+        from app.ui.sync_panel import sync_service
+
+        service = sync_service(ctx)
+        service.bridge.status.connect(self._show_if_removed)
+        if service.last is not None:  # removed on an earlier run: said at once
+            self._show_if_removed(service.last)
+
+    def switch_event(self, event_id: str) -> None:
+        """Reopen every screen on another event of the replica; remembered for the next start.
+
+        The old screens' services stop first; the old widgets go once the DB worker has
+        answered everything they asked (its queue is served in order)."""
+        from app.store.db import set_meta
+        from app.ui import tasks
+        from app.ui.context import AppContext
+
+        old = self.ctx
+        if event_id == old.event_id:
+            return
+        log.info("switching to event %s", event_id)
+        if old.config.event_id:  # pinned by the settings: this run follows the person's pick
+            old.config.event_id = event_id
+
+        def remember() -> None:
+            with old.db.session() as session:
+                set_meta(session, "event_id", event_id)
+
+        tasks.run_db(remember)
+        kiosk = self.door.kiosk
+        for service in old.services:
+            service.stop()
+        self.badge_wedge.uninstall()
+        screens = [self.takeCentralWidget(), self.sync_indicator, self.badge_wedge]
+        self.statusBar().removeWidget(self.sync_indicator)
+        self.tabs.hide()
+        ctx = AppContext(config=old.config, db=old.db, event_id=event_id, device_id=old.device_id)
+        self._build(ctx)
+        if kiosk is not None:
+            kiosk.deleteLater()  # a new KioskLock comes with the next "Kiosk mode"
+        tasks.run_db(lambda: None, lambda _none: [w.deleteLater() for w in screens])
         self.door.setFocus()
+
+    def _show_if_removed(self, status) -> None:
+        """The server removed this kiosk: the whole window says so; nothing else works."""
+        if status.revoked is None or getattr(self, "revoked_screen", None) is not None:
+            return
+        from app.ui.revoked_screen import RevokedScreen
+
+        self.door.wedge.enabled = False
+        self.badge_wedge.enabled = False
+        for service in self.ctx.services:
+            service.stop()
+        self._retired_tabs = self.takeCentralWidget()
+        self._retired_tabs.hide()
+        self._retired_tabs.setEnabled(False)
+        self.revoked_screen = RevokedScreen(status.revoked)
+        self.setCentralWidget(self.revoked_screen)
+        self.statusBar().hide()
 
     def _kiosk_changed(self, locked: bool) -> None:
         self.kiosk_locked = locked
@@ -158,6 +225,13 @@ def run_app(
     on_window: Callable[[MainWindow], None] | None = None,
 ) -> int:
     """Open the app. ``on_window`` (benchmarks, screenshots) gets the window once it is built."""
+    if QApplication.instance() is None:
+        from app.ui.display_check import display_problem
+
+        problem = display_problem()
+        if problem is not None:  # before Qt, which would abort with a misleading message
+            print(f"showdesk: {problem}", file=sys.stderr)
+            return 2
     config = load_config()
     if args is not None and getattr(args, "db", None):
         config.db = args.db
@@ -186,7 +260,7 @@ def run_app(
     if on_window is not None:
         on_window(window)
     code = app.exec()
-    for service in ctx.services:
+    for service in window.ctx.services:  # the event picked last, if a person switched
         service.stop()
     from app.ui import tasks
 

@@ -94,7 +94,9 @@ from PySide6.QtWidgets import (  # noqa: F401
     QStatusBar,
     QStyle,
     QStyledItemDelegate,
+    QStyleOptionComboBox,
     QStyleOptionViewItem,
+    QStylePainter,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
@@ -104,3 +106,11 @@ from PySide6.QtWidgets import (  # noqa: F401
     QVBoxLayout,
     QWidget,
 )
+
+
+def qt_charts():
+    """PySide6's QtCharts module (PySide6-Addons), imported on first use: only the organizer's
+    view draws charts, so the door starts without loading it (and runs without it)."""
+    from PySide6 import QtCharts
+
+    return QtCharts

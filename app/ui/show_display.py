@@ -15,7 +15,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from app.domain.lineup import Appearance, Lineup, RunSnapshot, ShowRun, format_clock, format_delta
+from app.domain.lineup import (
+    Appearance,
+    Lineup,
+    RunSnapshot,
+    ShowRun,
+    format_clock,
+    format_delta,
+    title_without_number,
+)
 from app.store import lineup_store
 from app.ui.context import AppContext
 from app.ui.lineup.thumbs import picture
@@ -47,6 +55,8 @@ AHEAD = "#2E7D32"  # green
 BEHIND_A_BIT = "#FFB300"  # amber
 BEHIND_A_LOT = "#C62828"  # red
 LATE_THRESHOLD_S = 60
+# Text on each timing colour (WCAG AA on its background: white on amber is 1.8:1).
+TEXT_ON = {AHEAD: "#FFFFFF", BEHIND_A_BIT: "#1A1200", BEHIND_A_LOT: "#FFFFFF"}
 
 
 def utc_now() -> datetime:
@@ -235,7 +245,10 @@ class _Panel(QFrame):
         self.number.setProperty("fullText", f"LOOK {lineup.number_of(a.id)}{pin}")
         self.model.setProperty("fullText", a.model_label)
         self._fit()
-        self.detail.setText(f"{a.designer or 'No designer'} — {a.look_title}")
+        # The look's own title without any number typed into it: the number shown is the
+        # current walk order ("LOOK 3"), which a reorder changes and a title does not.
+        title = title_without_number(a.look_title)
+        self.detail.setText(" — ".join(p for p in (a.designer or "No designer", title) if p))
         key = a.model_id or a.look_id
         self.photo.setPixmap(picture(key, a.model_photo_path, a.model_label, self.photo_size))
 
@@ -415,7 +428,9 @@ class ShowDisplay(QWidget):
             if round(delta) == 0:
                 colour = AHEAD
             self.delta.setText(f"  {format_delta(delta)}  ")
-            self.delta.setStyleSheet(f"background: {colour}; color: #FFFFFF; border-radius: 8px;")
+            self.delta.setStyleSheet(
+                f"background: {colour}; color: {TEXT_ON[colour]}; border-radius: 8px;"
+            )
         finish = run.estimated_finish(now)
         self.finish.setText(
             f"Est. finish {finish.astimezone(self.tz).strftime('%H:%M')}" if finish else ""

@@ -20,12 +20,13 @@ def needs(*tools: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(bool(missing), reason=f"needs {', '.join(missing)} (see .ci/run)")
 
 
-def run_module(module: str, timeout: float = 120) -> dict:
-    """``python -m module`` on a fresh X server; the last JSON line it printed."""
+def run_module(module: str, timeout: float = 120, screen: str = "1280x800x24") -> dict:
+    """``python -m module`` on a fresh X server (no window manager) with one ``screen``
+    (WxHxDepth); the last JSON line it printed."""
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
     env["QT_QPA_PLATFORM"] = "xcb"
     done = subprocess.run(
-        ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", sys.executable, "-m", module],
+        ["xvfb-run", "-a", "-s", f"-screen 0 {screen}", sys.executable, "-m", module],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]

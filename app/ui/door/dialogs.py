@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.ui.door.widgets import ElidedLabel, WrapLabel
 from app.ui.qt import (
     QDialog,
     QDialogButtonBox,
@@ -22,6 +23,7 @@ from app.ui.qt import (
     QWidget,
     Signal,
 )
+from app.ui.styles import dialog_sheet
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,10 @@ class AttendeeCard(QDialog):
         super().__init__(parent)
         self.details = details
         self.setObjectName("attendeeCard")
+        self.setStyleSheet(dialog_sheet())
         self.setWindowTitle(f"Guest — {details.name}")
-        name = QLabel(details.name)
+        name = WrapLabel(details.name)
         name.setObjectName("cardName")
-        name.setWordWrap(True)
         form = QFormLayout()
         status = details.status.upper()
         if details.status == "valid":
@@ -96,12 +98,21 @@ class AttendeeCard(QDialog):
             ("Status", status),
         ):
             if value:
-                field = QLabel(value)
-                field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-                form.addRow(f"{label}:", field)
-        self.notes = QLabel(f"⚠  {details.notes}" if details.notes else "")
+                # A long email or company ends in "…" (whole in the tooltip), never widening
+                # the card past the screen; an email keeps its domain visible.
+                mode = (
+                    Qt.TextElideMode.ElideMiddle
+                    if label == "Email"
+                    else Qt.TextElideMode.ElideRight
+                )
+                field = ElidedLabel(value, mode)
+                field.setObjectName("cardField")
+                caption = QLabel(f"{label}:")
+                caption.setObjectName("cardFieldName")
+                form.addRow(caption, field)
+        self.fields = form
+        self.notes = WrapLabel(f"⚠  {details.notes}" if details.notes else "")
         self.notes.setObjectName("cardNotes")
-        self.notes.setWordWrap(True)
         self.notes.setVisible(bool(details.notes))
         verb = "Check out" if direction == "out" else "Check in"
         self.check_in_button = QPushButton(f"{verb}  (Enter)")
@@ -135,13 +146,15 @@ class AnnulDialog(QDialog):
         super().__init__(parent)
         self.checkin_id = checkin_id
         self.setObjectName("annulDialog")
+        self.setStyleSheet(dialog_sheet())
         self.setWindowTitle("Undo admission")
-        text = QLabel(f"Undo the admission of {who}?\nThe scan stays in the log, marked as undone.")
-        text.setWordWrap(True)
+        text = WrapLabel(
+            f"Undo the admission of {who}? The scan stays in the log, marked as undone."
+        )
         self.reason = QLineEdit()
         self.reason.setObjectName("annulReason")
-        self.reason.setPlaceholderText("Reason, e.g. turnstile did not turn, wrong person")
-        self.error = QLabel("")
+        self.reason.setPlaceholderText("Why? e.g. wrong person, gate did not open")
+        self.error = WrapLabel("")
         self.error.setObjectName("dialogError")
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -154,6 +167,7 @@ class AnnulDialog(QDialog):
         layout.addWidget(self.reason)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        self.resize(620, 260)
         self.reason.setFocus()
 
     def _confirm(self) -> None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.ui.door.widgets import ElidedLabel
 from app.ui.qt import (
     QEvent,
     QKeyEvent,
     QKeySequence,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -27,19 +27,23 @@ DEBOUNCE_MS = 120
 TICKET_ROLE = Qt.ItemDataRole.UserRole
 
 
+def hit_marker(hit: Any) -> str:
+    """ "ADMITTED", "CANCELLED", "REFUNDED"... or "" for a valid ticket not yet used."""
+    if hit.status and hit.status != "valid":
+        return hit.status.upper()
+    return "ADMITTED" if hit.admitted else ""
+
+
 def describe_hit(hit: Any) -> str:
-    """One line per result: name, company, tier, ticket number, whether already inside."""
-    parts = [hit.attendee_name or "(no name)"]
+    """One line per result: the marker first (a long name or company is cut at the end of the
+    line, never the marker), then name, company, tier, ticket number."""
+    parts = [hit_marker(hit), hit.attendee_name or "(no name)"]
     if getattr(hit, "company", None):
         parts.append(hit.company)
     if hit.tier:
         parts.append(hit.tier.upper())
     parts.append(f"#{hit.ticket_number}")
-    if hit.status and hit.status != "valid":
-        parts.append(hit.status.upper())
-    elif hit.admitted:
-        parts.append("ADMITTED")
-    return "  ·  ".join(parts)
+    return "  ·  ".join(p for p in parts if p)
 
 
 class SearchBox(QLineEdit):
@@ -83,7 +87,8 @@ class SearchPanel(QWidget):
         self.box.setPlaceholderText("Search by name, email, company, order or ticket number (F2)")
         self.box.setClearButtonEnabled(True)
         self.box.setAccessibleName("search guests")
-        self.status = QLabel("")
+        # Elided: "No guest matches “<a 190-character code>”" must not widen the window.
+        self.status = ElidedLabel("")
         self.status.setObjectName("searchStatus")
         self.results = QListWidget()
         self.results.setObjectName("searchResults")

@@ -12,15 +12,16 @@ from zoneinfo import ZoneInfo
 from app.errors import explain
 from app.ui.door.camera import CAMERA_LOST, CAMERA_OFF, CameraFeed, CameraPreview
 from app.ui.door.dialogs import AnnulDialog, AttendeeCard, load_details
+from app.ui.door.event_header import EventHeader, load_events
+from app.ui.door.gate_picker import GatePicker
 from app.ui.door.search_panel import SearchPanel
 from app.ui.door.verdict_panel import VerdictPanel
-from app.ui.door.verdict_style import STYLES, sound_for, style_for
+from app.ui.door.verdict_style import STYLES, list_colour, sound_for
 from app.ui.qt import (
     QColor,
     QHBoxLayout,
     QKeySequence,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -32,7 +33,9 @@ from app.ui.qt import (
     QWidget,
     Signal,
 )
+from app.ui.queue_watch import queue_watch
 from app.ui.sounds import SoundPlayer
+from app.ui.status_badge import StatusBadge
 from app.ui.tasks import run_db
 
 log = logging.getLogger(__name__)
@@ -73,9 +76,10 @@ def recent_text(scan: Any, tz: ZoneInfo) -> str:
 
 
 def _no_sideways_scroll(view: QListWidget) -> None:
-    """Long lines end in "…" instead of a horizontal scroll bar."""
-    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    """Long lines end in "…" instead of a horizontal scroll bar (or a clipped edge)."""
+    from app.ui.door.widgets import elide_rows
+
+    elide_rows(view)
     view.setUniformItemSizes(True)
 
 
@@ -90,6 +94,7 @@ class DoorTab(QWidget):
     ready = Signal()  # counters loaded and the camera started (or known to be missing)
     scan_captured = Signal()  # a scan arrived (camera or USB scanner): the window may switch here
     kiosk_changed = Signal(bool)  # locked as a kiosk (True) or unlocked by the staff PIN
+    event_chosen = Signal(str)  # a person picked another event: the window reopens on it
 
     def __init__(
         self,
@@ -122,11 +127,13 @@ class DoorTab(QWidget):
         self._build_shortcuts()
         self.setStyleSheet(_load_stylesheet())
 
-        from app.ui.door.wedge_filter import WedgeFilter
+        from app.ui.door.wedge_filter import TicketCodes, WedgeFilter
 
-        self.wedge = WedgeFilter(self)
+        self.codes = TicketCodes()  # legacy codes arrive from the DB worker (_load_codes)
+        self.wedge = WedgeFilter(self, is_code=self.codes)
         self.wedge.scanned.connect(lambda code, t0: self.scan_code(code, "qr", t0))
         self.wedge.install()
+        self.wedge.watch_paste(self.search.box)
 
         self.feed = CameraFeed(
             source_factory or self._default_source,
@@ -148,6 +155,8 @@ class DoorTab(QWidget):
 
         # Window first, then the slow parts in the background.
         run_db(self._open_service, self._service_opened, self._service_failed)
+        self.check_storage()  # a read-only or full database says so before the first guest
+        self._load_codes()
         if start_camera and self.config.camera_enabled:
             self.preview.set_banner("Starting the camera…")
             QTimer.singleShot(0, self.feed.start)
@@ -157,12 +166,12 @@ class DoorTab(QWidget):
 
     # --- layout ---------------------------------------------------------------------------
     def _build_widgets(self) -> None:
-        self.gate = QLineEdit(self.config.gate)
-        self.gate.setObjectName("gateField")
-        self.gate.setAccessibleName("gate name")
-        self.gate.setToolTip("Gate name (F4 to edit, Enter to save)")
-        self.gate.setMaximumWidth(260)
-        self.gate.editingFinished.connect(self._gate_edited)
+        self.event_header = EventHeader()
+        self.event_header.event_chosen.connect(self._event_picked)
+        self.badge = StatusBadge(queue_watch(self.ctx))
+        self.gate = GatePicker(self.config.gate)
+        self.gate.gate_chosen.connect(self._gate_chosen)
+        self.gate.unlock_wanted.connect(self.edit_gate)
         gate_label = QLabel("&Gate (F4)")
         gate_label.setBuddy(self.gate)
         self.direction = QPushButton()
@@ -229,8 +238,12 @@ class DoorTab(QWidget):
         body.setStretchFactor(1, 3)
         body.setSizes([470, 790])
         left.setSizes([300, 400])
+        head = QHBoxLayout()
+        head.addWidget(self.event_header, 1)
+        head.addWidget(self.badge)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
+        layout.addLayout(head)
         layout.addLayout(top)
         layout.addWidget(body, 1)
         self._direction_toggled(False)
@@ -262,16 +275,21 @@ class DoorTab(QWidget):
             self.search.box.setFocus()  # ready for a name (or a scanner burst) at once
 
     # --- startup --------------------------------------------------------------------------
-    def _open_service(self) -> tuple[Any, Any, list[Any], str]:
-        """On the DB worker: the CheckinService, first counters, last scans, event timezone."""
+    def _open_service(self) -> tuple[Any, Any, list[Any], str, tuple[list[str], str, list[Any]]]:
+        """On the DB worker: the CheckinService, first counters, last scans, event timezone,
+        and (the event's gates, this device's gate, the replica's events)."""
         from app.store.checkin_service import CheckinService
+        from app.store.gates import door_gate
         from app.store.models import Event
 
+        with self.ctx.db.session() as session:
+            gates, gate = door_gate(session, self.ctx.event_id, self.config.gate)
+            events = load_events(session)
         self._service = CheckinService(
             self.ctx.db,
             self.ctx.event_id,
             self.ctx.device_id,
-            gate=self.config.gate,
+            gate=gate,
             direction="in",
             staff_name=self.config.device_name,
             online=self._sync_online,
@@ -279,7 +297,9 @@ class DoorTab(QWidget):
         with self.ctx.db.session() as session:
             event = session.get(Event, self.ctx.event_id)
             timezone = event.timezone if event is not None and event.timezone else "UTC"
-        return self._service, self._service.counters(), self._service.recent(RECENT_LIMIT), timezone
+        service = self._service
+        door = (gates, gate, events)
+        return service, service.counters(), service.recent(RECENT_LIMIT), timezone, door
 
     def _sync_online(self) -> bool:
         """Whether the sync engine last reached the server (its status, read from any thread)."""
@@ -289,8 +309,11 @@ class DoorTab(QWidget):
                 return bool(status.online)
         return False
 
-    def _service_opened(self, loaded: tuple[Any, Any, list[Any], str]) -> None:
-        _service, counters, recent, timezone = loaded
+    def _service_opened(self, loaded: tuple[Any, Any, list[Any], str, Any]) -> None:
+        _service, counters, recent, timezone, (gates, gate, events) = loaded
+        self.config.gate = gate
+        self.gate.set_gates(gates, gate)
+        self.event_header.show_events(events, self.ctx.event_id)
         try:
             self.tz = ZoneInfo(timezone)
         except (KeyError, ValueError):
@@ -302,7 +325,7 @@ class DoorTab(QWidget):
 
     def _service_failed(self, exc: BaseException) -> None:
         self.counters.setText("Check-in is not available")
-        self.panel.show_message("CANNOT CHECK IN", f"The door cannot read its data: {explain(exc)}")
+        self.panel.set_blocked(f"The door cannot read its data: {explain(exc)}", "service")
         self._loaded = True
         self._maybe_ready()
 
@@ -375,6 +398,9 @@ class DoorTab(QWidget):
         self.panel.show_result(result)
         self.panel.repaint()  # on screen now, not at the next idle moment
         self.timings.append((started, time.perf_counter()))
+        log.info("scan %s: %s", result.checkin_id, result.line())
+        if self.panel.blocked:
+            self.check_storage()  # this one was stored: the disk may have been freed
         self.sounds.play(sound_for(result.verdict, result.notes))
         self.verdict_shown.emit(result)
         self.ctx.notify("checkins")
@@ -383,11 +409,35 @@ class DoorTab(QWidget):
         log.error("scan failed: %s", exc)
         self.sounds.play("refusal")
         self.panel.show_message(
-            "NOT RECORDED", f"This scan could not be saved: {explain(exc)} Please scan again."
+            "NOT RECORDED",
+            f"This scan could not be saved: {explain(exc)} Do not admit on this screen.",
+            verdict="failure",
         )
+        self.check_storage()
+
+    def check_storage(self) -> None:
+        """Can this replica store scans? If not, the panel stays red instead of "Ready"."""
+        from app.store.db import storage_problem
+
+        db = self.ctx.db
+        run_db(lambda: storage_problem(db), self.panel.set_blocked, lambda _exc: None)
 
     # --- counters and last scans ----------------------------------------------------------
+    def _load_codes(self) -> None:
+        """The replica's legacy codes, for telling a slow scanner's code from a typed name."""
+        from app.ui.door.wedge_filter import load_legacy_codes
+
+        db = self.ctx.db
+
+        def work() -> frozenset[str]:
+            with db.session() as session:
+                return load_legacy_codes(session)
+
+        run_db(work, lambda codes: setattr(self.codes, "legacy", codes))
+
     def _data_changed(self, tables: set[str]) -> None:
+        if "tickets" in tables:
+            self._load_codes()
         if tables & {"checkins", "tickets", "ticket_types", "attendees"}:
             self._counter_timer.start()
         if tables & {"tickets", "attendees"}:
@@ -423,8 +473,7 @@ class DoorTab(QWidget):
         for scan in scans:
             item = QListWidgetItem(recent_text(scan, self.tz))
             item.setData(SCAN_ROLE, scan)
-            style = style_for(scan.verdict)
-            item.setForeground(QColor(style.background).lighter(175))
+            item.setForeground(QColor(list_colour(scan.verdict)))
             self.recent.addItem(item)
             if selected is not None and scan.checkin_id == selected.checkin_id:
                 self.recent.setCurrentItem(item)
@@ -514,17 +563,31 @@ class DoorTab(QWidget):
         run_db(lambda: setattr(self._service, "direction", value) if self._service else None)
 
     def edit_gate(self) -> None:
+        """F4: the list of the event's gates (arrows, Enter); the staff PIN first in a kiosk."""
         if self._needs_pin("change the gate", self.edit_gate):
             return
-        self.gate.setReadOnly(False)
-        self.gate.setFocus()
-        self.gate.selectAll()
+        self.gate.open_list()
 
-    def _gate_edited(self) -> None:
-        name = self.gate.text().strip() or "Main"
-        self.gate.setText(name)
+    def _gate_chosen(self, name: str) -> None:
         self.config.gate = name
-        run_db(lambda: setattr(self._service, "gate", name) if self._service else None)
+        ctx = self.ctx
+
+        def work() -> None:
+            from app.store.gates import remember_gate
+
+            if self._service is not None:
+                self._service.gate = name
+            with ctx.db.session() as session:
+                remember_gate(session, ctx.event_id, name)
+
+        run_db(work)
+        self.search.box.setFocus()  # back to scanning
+
+    def _event_picked(self, event_id: str) -> None:
+        self.event_header.keep_current()  # until the window has reopened on the new one
+        if self._needs_pin("change the event", lambda: self.event_chosen.emit(event_id)):
+            return
+        self.event_chosen.emit(event_id)
 
     def clear(self) -> None:
         """Esc: back to "Ready", search emptied, focus to search."""
@@ -565,6 +628,8 @@ class DoorTab(QWidget):
 
     # --- shutdown -------------------------------------------------------------------------
     def stop(self) -> None:
-        """Stop the camera and the scanner filter (the app calls this at exit)."""
+        """Stop the camera, the scanner filter and the counters' refresh (at exit, or when the
+        window reopens on another event)."""
         self.feed.stop()
         self.wedge.uninstall()
+        self._counter_timer.stop()

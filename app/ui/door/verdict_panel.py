@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.ui.door.verdict_style import READY, STYLES, VerdictStyle, style_for
-from app.ui.door.widgets import FitLabel, VerdictIcon
+from app.ui.door.verdict_style import FAILURE, READY, STYLES, VerdictStyle, style_for
+from app.ui.door.widgets import FitLabel, VerdictIcon, WrapLabel
 from app.ui.qt import QFrame, QHBoxLayout, QLabel, Qt, QTimer, QVBoxLayout, Signal
 
 
@@ -27,9 +27,19 @@ def ticket_line(result: Any) -> str:
     )
 
 
+# Every line of a verdict is read from two metres: nothing on the panel is smaller than this
+# (in pixels, on a 1080p kiosk screen).
+DETAIL_PX = 28
+BLOCKED_HEADLINE = "CANNOT RECORD SCANS"
+
+
 class VerdictPanel(QFrame):
-    """Shows one ScanResult (headline, icon, colour, name, tier, order, notes, detail);
-    goes back to "Ready — show your ticket" after ``seconds``."""
+    """Shows one ScanResult (headline, reason, icon, colour, name, tier, order, notes, detail);
+    goes back to "Ready — show your ticket" after ``seconds``.
+
+    When the database cannot store scans (``set_blocked``), the panel's resting state is a red
+    "CANNOT RECORD SCANS" instead of "Ready": a kiosk never invites a scan it cannot keep.
+    """
 
     cleared = Signal()
 
@@ -38,19 +48,21 @@ class VerdictPanel(QFrame):
         self.setObjectName("verdictPanel")
         self.seconds = seconds
         self.result: Any = None
+        self._problems: dict[str, str] = {}  # why scans cannot be stored, by who found it
+        self.style_shown: VerdictStyle = READY
         self.icon = VerdictIcon(150)
-        self.headline = FitLabel(READY.headline, max_px=104, min_px=28)
+        self.headline = FitLabel(READY.headline, max_px=104, min_px=DETAIL_PX, elide=False)
         self.headline.setObjectName("verdictHeadline")
-        self.name = FitLabel("", max_px=60, min_px=20)
+        self.reason = FitLabel("", max_px=48, min_px=DETAIL_PX, bold=False)
+        self.reason.setObjectName("verdictReason")
+        self.name = FitLabel("", max_px=60, min_px=DETAIL_PX)
         self.name.setObjectName("verdictName")
-        self.ticket_line = FitLabel("", max_px=36, min_px=16, bold=False)
+        self.ticket_line = FitLabel("", max_px=36, min_px=DETAIL_PX, bold=False)
         self.ticket_line.setObjectName("verdictTicket")
-        self.notes = QLabel()
+        self.notes = WrapLabel()
         self.notes.setObjectName("verdictNotes")
-        self.notes.setWordWrap(True)
-        self.detail = QLabel()
+        self.detail = WrapLabel()
         self.detail.setObjectName("verdictDetail")
-        self.detail.setWordWrap(True)
         self.offline = QLabel("OFFLINE DECISION")
         self.offline.setObjectName("offlineMarker")
         self.offline.setToolTip(
@@ -62,6 +74,7 @@ class VerdictPanel(QFrame):
         top.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
         head = QVBoxLayout()
         head.addWidget(self.headline)
+        head.addWidget(self.reason)
         head.addWidget(self.name)
         head.addWidget(self.ticket_line)
         top.addLayout(head, 1)
@@ -82,6 +95,18 @@ class VerdictPanel(QFrame):
     def showing_verdict(self) -> bool:
         return self.result is not None
 
+    def text_lines(self) -> list[QLabel]:
+        """The panel's text labels (for the readability tests)."""
+        return [
+            self.headline,
+            self.reason,
+            self.name,
+            self.ticket_line,
+            self.notes,
+            self.detail,
+            self.offline,
+        ]
+
     def show_result(self, result: Any) -> None:
         """Show a ScanResult (app.domain.verdicts' dataclass) until the timer clears it."""
         self.result = result
@@ -90,10 +115,9 @@ class VerdictPanel(QFrame):
         # only for a verdict this screen does not know.
         known = str(result.verdict) in STYLES
         self._paint(style, style.headline if known else (result.headline or style.headline))
-        self.name.setText(result.attendee_name or "")
-        self.ticket_line.setText(ticket_line(result))
-        self.name.setVisible(bool(self.name.text()))
-        self.ticket_line.setVisible(bool(self.ticket_line.text()))
+        self._set_line(self.reason, getattr(result, "reason", None) or "")
+        self._set_line(self.name, result.attendee_name or "")
+        self._set_line(self.ticket_line, ticket_line(result))
         self.notes.setText(f"⚠  {result.notes}" if result.notes else "")
         self.notes.setVisible(bool(result.notes))
         detail = result.detail or ""
@@ -101,49 +125,81 @@ class VerdictPanel(QFrame):
             detail = ""  # the highlighted note already says it
         self.detail.setText(detail)
         self.offline.setVisible(bool(result.offline))
+        reason = getattr(result, "reason", None)
         self.setAccessibleName(
-            f"{style.headline}. {result.attendee_name or ''}. {result.detail or ''}"
+            _join_sentences(style.headline, reason, result.attendee_name, result.detail)
         )
         if self.seconds > 0:
             self._timer.start(int(self.seconds * 1000))
 
     def show_message(self, headline: str, detail: str = "", verdict: str = "unreadable") -> None:
-        """A verdict-like message that is not a scan (e.g. "Check-in failed")."""
+        """A verdict-like message that is not a scan (e.g. "NOT RECORDED", with
+        ``verdict="failure"``)."""
         self.result = None
         self._paint(style_for(verdict), headline)
-        for label in (self.name, self.ticket_line):
-            label.setText("")
-            label.setVisible(False)
+        for label in (self.reason, self.name, self.ticket_line):
+            self._set_line(label, "")
         self.notes.setVisible(False)
         self.detail.setText(detail)
         self.offline.setVisible(False)
+        self.setAccessibleName(_join_sentences(headline, detail))
         self._timer.start(int(max(self.seconds, 2.0) * 1000))
+
+    @property
+    def blocked(self) -> str | None:
+        """Why scans cannot be stored now (None: they can)."""
+        return " ".join(self._problems.values()) or None
+
+    def set_blocked(self, problem: str | None, source: str = "storage") -> None:
+        """Scans cannot be stored (``problem`` says why; None: solved, as far as ``source``
+        knows): the panel rests on a red "CANNOT RECORD SCANS" until every source is solved."""
+        if problem:
+            self._problems[source] = problem
+        else:
+            self._problems.pop(source, None)
+        if self.result is None and not self._timer.isActive():
+            self.clear()
 
     def clear(self) -> None:
         self._timer.stop()
         self.result = None
-        self._paint(READY, READY.headline)
-        for label in (self.name, self.ticket_line):
-            label.setText("")
-            label.setVisible(False)
+        for label in (self.reason, self.name, self.ticket_line):
+            self._set_line(label, "")
         self.notes.setText("")
         self.notes.setVisible(False)
-        self.detail.setText(
-            "Hold the QR code in the frame, scan it with the scanner, or press F2 to search by name."
-        )
         self.offline.setVisible(False)
-        self.setAccessibleName(READY.headline)
+        if self.blocked:
+            self._paint(FAILURE, BLOCKED_HEADLINE)
+            self.detail.setText(self.blocked)
+            self.setAccessibleName(_join_sentences(BLOCKED_HEADLINE, self.blocked))
+        else:
+            self._paint(READY, READY.headline)
+            self.detail.setText(
+                "Hold the QR code in the frame, scan it with the scanner, or press F2 to search "
+                "by name."
+            )
+            self.setAccessibleName(READY.headline)
         self.cleared.emit()
 
+    @staticmethod
+    def _set_line(label: QLabel, text: str) -> None:
+        label.setText(text)
+        label.setVisible(bool(text))
+
     def _paint(self, style: VerdictStyle, headline: str) -> None:
+        self.style_shown = style
         self.headline.setText(headline)
         self.icon.set_shape(style.icon, style.foreground)
         self.setStyleSheet(
             f"#verdictPanel {{ background: {style.background}; border-radius: 14px; }}"
             f"#verdictPanel QLabel {{ color: {style.foreground}; background: transparent; }}"
-            "#verdictDetail { font-size: 28px; }"
-            "#verdictPanel QLabel#verdictNotes { font-size: 30px; font-weight: bold; background: #fff3b0;"
-            " color: #111111; border-radius: 8px; padding: 8px 12px; }"
-            f"#offlineMarker {{ font-size: 20px; font-weight: bold; border: 3px solid {style.foreground};"
-            " border-radius: 6px; padding: 4px 10px; }"
+            f"#verdictDetail {{ font-size: {DETAIL_PX}px; }}"
+            "#verdictPanel QLabel#verdictNotes { font-size: 30px; font-weight: bold;"
+            " background: #fff3b0; color: #111111; border-radius: 8px; padding: 8px 12px; }"
+            f"#offlineMarker {{ font-size: {DETAIL_PX}px; font-weight: bold;"
+            f" border: 3px solid {style.foreground}; border-radius: 6px; padding: 4px 10px; }}"
         )
+
+
+def _join_sentences(*parts: str | None) -> str:
+    return ". ".join(p.strip().rstrip(".") for p in parts if p and p.strip()) + "."

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.domain.verdicts import HEADLINES, SOUNDS, Verdict, headline_for
+
 
 @dataclass(frozen=True)
 class VerdictStyle:
@@ -28,31 +30,46 @@ GREEN, BLUE, AMBER, ORANGE, RED, PURPLE, GREY = (
     "#4a4f57",
 )
 
-STYLES: dict[str, VerdictStyle] = {
-    "admitted": VerdictStyle("ADMITTED", GREEN, "#ffffff", "check", "ok"),
-    "exit_recorded": VerdictStyle("EXIT RECORDED", BLUE, "#ffffff", "exit", "ok"),
-    "already_admitted": VerdictStyle("ALREADY ADMITTED", AMBER, "#111111", "repeat", "warning"),
-    "not_yet_valid": VerdictStyle("NOT YET VALID", ORANGE, "#111111", "clock", "warning"),
-    "expired": VerdictStyle("EXPIRED", ORANGE, "#111111", "hourglass", "warning"),
-    "wrong_gate_or_tier": VerdictStyle("WRONG GATE OR TIER", ORANGE, "#111111", "arrow", "warning"),
-    "cancelled": VerdictStyle("CANCELLED", RED, "#ffffff", "cross", "refusal"),
-    "refunded": VerdictStyle("REFUNDED", RED, "#ffffff", "cross", "refusal"),
-    "revoked": VerdictStyle("REVOKED", RED, "#ffffff", "ban", "refusal"),
-    "wrong_event": VerdictStyle("WRONG EVENT", RED, "#ffffff", "bang", "refusal"),
-    "unknown": VerdictStyle("UNKNOWN TICKET", RED, "#ffffff", "question", "refusal"),
-    "forged": VerdictStyle("FORGED", PURPLE, "#ffffff", "stop", "refusal"),
-    "unreadable": VerdictStyle("UNREADABLE", GREY, "#ffffff", "question", "warning"),
+# Colour, text colour and icon per verdict; the words and the sound come from the domain's
+# vocabulary (app.domain.verdicts), so the window, the CLI and the logs say the same thing.
+_LOOKS: dict[Verdict, tuple[str, str, str]] = {
+    Verdict.ADMITTED: (GREEN, "#ffffff", "check"),
+    Verdict.EXIT_RECORDED: (BLUE, "#ffffff", "exit"),
+    Verdict.ALREADY_ADMITTED: (AMBER, "#111111", "repeat"),
+    Verdict.NOT_YET_VALID: (ORANGE, "#111111", "clock"),
+    Verdict.EXPIRED: (ORANGE, "#111111", "hourglass"),
+    Verdict.WRONG_GATE_OR_TIER: (ORANGE, "#111111", "arrow"),
+    Verdict.CANCELLED: (RED, "#ffffff", "cross"),
+    Verdict.REFUNDED: (RED, "#ffffff", "cross"),
+    Verdict.REVOKED: (RED, "#ffffff", "ban"),
+    Verdict.WRONG_EVENT: (RED, "#ffffff", "bang"),
+    Verdict.UNKNOWN: (RED, "#ffffff", "question"),
+    Verdict.FORGED: (PURPLE, "#ffffff", "stop"),
+    Verdict.UNREADABLE: (GREY, "#ffffff", "question"),
 }
+
+STYLES: dict[str, VerdictStyle] = {
+    verdict.value: VerdictStyle(HEADLINES[verdict], background, foreground, icon, SOUNDS[verdict])
+    for verdict, (background, foreground, icon) in _LOOKS.items()
+}
+
+# Messages that are not verdicts. A failure (a scan that could not be stored, a database that
+# cannot be written) is red with a stop sign: a neutral grey "?" would read as "try again".
+FAILURE = VerdictStyle("NOT RECORDED", RED, "#ffffff", "stop", "refusal")
+MESSAGES: dict[str, VerdictStyle] = {"failure": FAILURE}
 
 READY = VerdictStyle("Ready — show your ticket", "#1d232b", "#f2f2f2", "qr", "")
 WORKING = VerdictStyle("Checking…", "#1d232b", "#f2f2f2", "qr", "")
 
 
 def style_for(verdict: str) -> VerdictStyle:
-    """The style of a verdict value (unknown values fall back to a grey "look at this")."""
-    return STYLES.get(
-        str(verdict), VerdictStyle(str(verdict).upper(), GREY, "#ffffff", "bang", "warning")
-    )
+    """The style of a verdict value or a message kind ("failure"); anything else falls back
+    to a grey "look at this"."""
+    key = str(verdict)
+    found = STYLES.get(key) or MESSAGES.get(key)
+    if found is not None:
+        return found
+    return VerdictStyle(headline_for(key), GREY, "#ffffff", "bang", "warning")
 
 
 def sound_for(verdict: str, notes: str | None) -> str:
@@ -61,3 +78,42 @@ def sound_for(verdict: str, notes: str | None) -> str:
     if style.sound == "ok" and notes:
         return "attention"
     return style.sound
+
+
+# --- colours as text on the door's dark lists (the last scans) ------------------------------
+
+LIST_BACKGROUND = "#1f252d"  # door.qss: #doorTab QListWidget
+LIST_CONTRAST = 6.0  # well clear of WCAG AA (4.5:1) for 20 px text
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    h = colour.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def luminance(colour: str) -> float:
+    """WCAG relative luminance of "#rrggbb"."""
+
+    def channel(v: int) -> float:
+        c = v / 255.0
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(v) for v in _rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    la, lb = luminance(a), luminance(b)
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
+def list_colour(verdict: str, background: str = LIST_BACKGROUND) -> str:
+    """The verdict's own hue as text on a dark list, mixed with white until it reads at AA
+    and beyond (6:1) on ``background``: purple, red and grey are too dark as they are."""
+    base = _rgb(style_for(verdict).background)
+    for step in range(0, 21):
+        t = step / 20
+        mixed = "#{:02x}{:02x}{:02x}".format(*(round(c + (255 - c) * t) for c in base))
+        if contrast(mixed, background) >= LIST_CONTRAST:
+            return mixed
+    return "#ffffff"

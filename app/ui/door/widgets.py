@@ -1,4 +1,5 @@
-"""Small drawing widgets of the door screen: a label that fits its text, and verdict icons."""
+"""Small widgets of the door screen: labels that fit, elide or wrap their text without ever
+widening the window, and the verdict icons."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import math
 
 from app.ui.qt import (
     QColor,
+    QEvent,
     QFont,
     QFontMetrics,
     QLabel,
+    QListView,
     QPainter,
     QPainterPath,
     QPen,
@@ -17,27 +20,137 @@ from app.ui.qt import (
     QRectF,
     QSize,
     QSizePolicy,
+    QStyledItemDelegate,
     Qt,
     QWidget,
 )
 
 
-class FitLabel(QLabel):
-    """A one-line label whose font shrinks (down to ``min_px``) so the text always fits."""
+def breakable(text: str, longest: int = 24) -> str:
+    """``text`` with zero-width spaces inside words longer than ``longest`` characters (a long
+    email, URL or ticket code), so a word-wrapped label can break them instead of widening."""
+    if len(text) <= longest:
+        return text
+    step = max(4, longest // 2)
+    words = []
+    for word in text.split(" "):
+        if len(word) > longest:
+            word = "\u200b".join(word[i : i + step] for i in range(0, len(word), step))
+        words.append(word)
+    return " ".join(words)
+
+
+class WrapLabel(QLabel):
+    """A word-wrapped label that never widens its window: long words break anywhere."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self.setWordWrap(True)
+        # Ignored: the layout gives the width; the label only asks for the height it needs.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt naming)
+        super().setText(breakable(text or ""))
+
+    def text(self) -> str:
+        return super().text().replace("\u200b", "")
+
+
+class ElidedLabel(QLabel):
+    """One line that ends in "…" when it does not fit (the whole text in its tooltip and
+    ``text()``); it never widens its window, whatever it is given."""
 
     def __init__(
-        self, text: str = "", max_px: int = 96, min_px: int = 18, bold: bool = True
+        self, text: str = "", mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight
     ) -> None:
-        super().__init__(text)
+        super().__init__()
+        self._full = ""
+        self._mode = mode
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt naming)
+        self._full = text or ""
+        self._elide()
+
+    def text(self) -> str:
+        return self._full
+
+    def shown_text(self) -> str:
+        """What is on screen (the elided text)."""
+        return super().text()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._elide()
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._elide()
+
+    def _elide(self) -> None:
+        width = max(self.contentsRect().width(), 10)
+        shown = QFontMetrics(self.font()).elidedText(self._full, self._mode, width)
+        super().setText(shown)
+        self.setToolTip(self._full if shown != self._full else "")
+
+
+class _RowWidthDelegate(QStyledItemDelegate):
+    """Rows as wide as the list's viewport, so a long row ends in "…" (the view's elide
+    mode) instead of running on under the edge, clipped with no sign that it goes on."""
+
+    def __init__(self, view: QListView) -> None:
+        super().__init__(view)
+        self._view = view
+
+    def sizeHint(self, option, index) -> QSize:  # noqa: N802
+        hint = super().sizeHint(option, index)
+        return QSize(min(hint.width(), max(self._view.viewport().width(), 40)), hint.height())
+
+
+def elide_rows(view: QListView) -> None:
+    """A list whose long rows end in "…" instead of being clipped or scrolled sideways."""
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    view.setResizeMode(QListView.ResizeMode.Adjust)  # lay rows out again at every width
+    view.setItemDelegate(_RowWidthDelegate(view))
+
+
+class FitLabel(QLabel):
+    """A one-line label whose font shrinks (down to ``min_px``) so the text always fits; at the
+    smallest size it wraps, and with ``elide`` (for names and codes, not for our own words)
+    text that two lines cannot hold ends in "…"."""
+
+    def __init__(
+        self,
+        text: str = "",
+        max_px: int = 96,
+        min_px: int = 18,
+        bold: bool = True,
+        elide: bool = True,
+    ) -> None:
+        super().__init__()
         self.max_px = max_px
         self.min_px = min_px
         self._bold = bold
+        self._elide = elide
+        self._full = ""
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self._fit()
+        self.setText(text)
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt naming)
-        super().setText(text)
+        self._full = text or ""
         self._fit()
+
+    def text(self) -> str:
+        return self._full
+
+    def shown_text(self) -> str:
+        """What is on screen (shortened with "…" only when two lines at ``min_px`` are not
+        enough)."""
+        return super().text()
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -47,22 +160,34 @@ class FitLabel(QLabel):
         return QSize(200, int(self.max_px * 1.3))
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(50, int(self.font().pixelSize() * 1.25))
+        lines = 2 if self.wordWrap() else 1
+        return QSize(50, int(self.font().pixelSize() * 1.25 * lines))
 
     def _fit(self) -> None:
         font = QFont(self.font())
         font.setBold(self._bold)
         width = max(self.width() - 8, 50)
+        text = self._full
         px = self.max_px
         while px > self.min_px:
             font.setPixelSize(px)
-            if QFontMetrics(font).horizontalAdvance(self.text()) <= width:
+            if QFontMetrics(font).horizontalAdvance(text) <= width:
                 break
             px -= 2
         font.setPixelSize(px)
         self.setFont(font)
-        # Still too long at the smallest size (a very narrow window): wrap onto two lines.
-        self.setWordWrap(QFontMetrics(font).horizontalAdvance(self.text()) > width)
+        metrics = QFontMetrics(font)
+        wrap = metrics.horizontalAdvance(text) > width
+        if wrap and self._elide:
+            # Two lines at the smallest size, if the words allow it; else one line with "…".
+            box = metrics.boundingRect(0, 0, width, 10_000, int(Qt.TextFlag.TextWordWrap), text)
+            if box.width() > width or box.height() > 2 * metrics.lineSpacing() + 2:
+                text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
+                wrap = False
+        self.setWordWrap(wrap)
+        super().setText(text)
+        self.setToolTip(self._full if text != self._full else "")
+        self.updateGeometry()
 
 
 class VerdictIcon(QWidget):
