@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -161,8 +162,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--moves", type=int, default=2000)
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("doctor", help="check camera, decoders, database, backend")
+    p = sub.add_parser(
+        "doctor",
+        help="check camera, decoders, database, backend, logs; exit 0 when nothing is a "
+        "problem (warnings allowed), 1 when a check found a problem",
+    )
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help="also write a zip for support: versions, settings (secrets redacted), the last "
+        "logs and crash traces, and these checks (default: no report)",
+    )
 
     p = sub.add_parser("provision", help="set up a kiosk from a provisioning code")
     p.add_argument("code", nargs="?", help="provisioning code text (or --image)")
@@ -190,6 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "app"
     if command in ("bench", "devices", "outbox"):
         command = f"{command} {getattr(args, command)}"
+    from app.logs import start
+
+    start("app" if command == "app" else "cli", command)
     try:
         return int(_handler(command)(args) or 0)
     except KeyboardInterrupt:
@@ -197,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # last resort: a sentence, not a traceback
         from app.errors import explain
 
+        logging.getLogger("app.cli").exception("%s failed", command)
         message = explain(exc)
         if getattr(args, "json", False):
             print(json.dumps({"error": message}))

@@ -1,21 +1,31 @@
-"""`showdesk doctor`: is this kiosk ready? Camera, decoder libraries, database, backend.
+"""`showdesk doctor`: is this kiosk ready? Camera, decoder libraries, database, backend, logs.
 
-Each check gives a status (ok / warning / problem) and one plain sentence. The camera and the
-backend are probed with short timeouts so the command never hangs on a dead device or network.
+Each check gives a status (ok / warning / problem) and one plain sentence; the command exits 1
+when any check found a problem. The camera and the backend are probed with short timeouts so
+the command never hangs on a dead device or network. ``--report FILE`` also writes one zip for
+support: versions, settings with every secret redacted, the log and crash files, the checks.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import platform
+import re
 import shutil
 import socket
 import sys
+import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlencode, urlparse, urlsplit, urlunsplit
 
 from app.config import Config, load_config
 
@@ -23,6 +33,8 @@ OK, WARNING, PROBLEM = "ok", "warning", "problem"
 MARKS = {OK: "✓", WARNING: "!", PROBLEM: "✗"}
 CAMERA_TIMEOUT = 5.0
 NETWORK_TIMEOUT = 2.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -131,11 +143,20 @@ def check_decoders(config: Config) -> Check:
 def check_database(config: Config) -> Check:
     from sqlalchemy import func, select
 
-    from app.store.db import DatabaseProblem, current_event_id, open_database
+    from app.store.db import DatabaseProblem, current_event_id, open_database, storage_problem
     from app.store.models import Event, Ticket
     from app.store.outbox import pending_count
 
     if not config.db.exists():
+        parent = next(p for p in config.db.absolute().parents if p.exists())
+        if not os.access(parent, os.W_OK):
+            return Check(
+                "database",
+                PROBLEM,
+                f"No database yet at {config.db}, and Showdesk cannot create one: {parent} is "
+                "not writable.",
+                {"path": str(config.db)},
+            )
         return Check(
             "database",
             WARNING,
@@ -158,6 +179,7 @@ def check_database(config: Config) -> Check:
                 else 0
             )
             pending = pending_count(session)
+        cannot_write = storage_problem(db)
     finally:
         db.close()
     size_mb = config.db.stat().st_size / 1e6
@@ -168,6 +190,8 @@ def check_database(config: Config) -> Check:
         "tickets": tickets,
         "pending_changes": pending,
     }
+    if cannot_write is not None:
+        return Check("database", PROBLEM, cannot_write, details)
     if event is None:
         return Check(
             "database", WARNING, f"{config.db} is readable but holds no event yet.", details
@@ -310,7 +334,52 @@ def check_platform(config: Config) -> Check:
     return Check("platform", OK, server_words(info.bridges) + ".", {"bridges": info.bridges})
 
 
-CHECKS = (check_database, check_decoders, check_camera, check_backend, check_platform, check_sound)
+def check_logs(config: Config) -> Check:
+    """The log directory can be written; how many crash traces crash.log holds."""
+    from app.logs import CRASH_FILE, log_dir, log_files
+
+    directory = log_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / ".write-check"
+        probe.write_text("", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        return Check(
+            "logs",
+            WARNING,
+            f"Logs cannot be written to {directory} ({exc.strerror or exc}): support will see "
+            "no history of this kiosk.",
+            {"dir": str(directory)},
+        )
+    files = log_files(directory)
+    crashes = sum(
+        p.read_text(encoding="utf-8", errors="replace").count("Fatal Python error")
+        for p in files
+        if p.name.startswith(CRASH_FILE)
+    )
+    size_mb = sum(p.stat().st_size for p in files) / 1e6
+    details = {
+        "dir": str(directory),
+        "files": len(files),
+        "size_mb": round(size_mb, 2),
+        "crashes": crashes,
+    }
+    text = f"Logs go to {directory} ({len(files)} files, {size_mb:.1f} MB)."
+    if crashes:
+        text += f" {CRASH_FILE} holds {crashes} crash trace(s): send 'showdesk doctor --report'."
+    return Check("logs", OK, text, details)
+
+
+CHECKS = (
+    check_database,
+    check_decoders,
+    check_camera,
+    check_backend,
+    check_platform,
+    check_sound,
+    check_logs,
+)
 
 
 def run_checks(config: Config) -> list[Check]:
@@ -322,25 +391,286 @@ def run_checks(config: Config) -> list[Check]:
             from app.errors import explain
 
             name = check.__name__.removeprefix("check_")
+            log.exception("doctor: the %s check failed", name)
             results.append(Check(name, PROBLEM, f"The check failed: {explain(exc)}", {}))
     return results
 
 
+# --- the support report ----------------------------------------------------------------------
+
+REDACTED = "<redacted>"
+# A setting is secret when one of the words of its name is one of these.
+SECRET_WORDS = frozenset(
+    {"password", "passwd", "pwd", "secret", "token", "key", "apikey", "pin", "claims"}
+    | {"credential", "credentials", "jwt"}
+)
+# Secret values at least this long are also cut out of every file of the report (logs,
+# messages); a shorter one (a 4-digit PIN) would blank unrelated numbers, and is never logged.
+SCRUB_MIN_CHARS = 6
+LOGS_CAP_BYTES = 20_000_000
+_KEYWORD_SECRET = re.compile(
+    r"\b(\w*(?:password|passwd|secret|token|key)\w*)(\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.I
+)
+
+
+def is_secret(name: str) -> bool:
+    return bool(SECRET_WORDS & set(name.lower().split("_")))
+
+
+def redact_dsn(value: str) -> str:
+    """A URL or 'key=value' connection string with its password (and any secret parameter)
+    replaced; host, port, database and user kept."""
+    if "://" not in value:
+        return _KEYWORD_SECRET.sub(lambda m: m.group(1) + m.group(2) + REDACTED, value)
+    parts = urlsplit(value)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        if ":" in userinfo:
+            userinfo = userinfo.split(":", 1)[0] + ":" + REDACTED
+        netloc = f"{userinfo}@{host}"
+    query = urlencode(
+        [
+            (k, REDACTED if _KEYWORD_SECRET.match(f"{k}=x") else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ],
+        safe="<>",
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _dsn_secrets(value: str) -> list[str]:
+    """The secret pieces of a connection string (for cutting them out of free text)."""
+    found = [m.group(3).strip("'") for m in _KEYWORD_SECRET.finditer(value.split("?", 1)[-1])]
+    if "://" in value:
+        parts = urlsplit(value)
+        if parts.password:
+            found.append(parts.password)
+    return [f for f in found if f]
+
+
+def redacted_settings(config: Config) -> dict[str, Any]:
+    """The settings as a support person may see them: secrets replaced by "<redacted>" (None
+    stays None, so "not set" is still told apart), connection strings without their password,
+    the sign-in email without its local part."""
+    out: dict[str, Any] = {}
+    for f in fields(config):
+        if f.name in ("problems", "source"):
+            continue
+        value = getattr(config, f.name)
+        if value is None:
+            out[f.name] = None
+        elif is_secret(f.name):
+            out[f.name] = REDACTED
+        elif f.name.endswith(("_dsn", "_url")):
+            out[f.name] = redact_dsn(str(value))
+        elif f.name.endswith("_email"):
+            out[f.name] = "***@" + str(value).rpartition("@")[2]
+        else:
+            out[f.name] = str(value) if isinstance(value, Path) else value
+    return out
+
+
+def secret_values(config: Config) -> list[str]:
+    """Every secret the settings hold, longest first."""
+    found: list[str] = []
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if not isinstance(value, str) or not value:
+            continue
+        if is_secret(f.name):
+            found.append(value)
+        elif f.name.endswith(("_dsn", "_url")):
+            found += _dsn_secrets(value)
+        elif f.name.endswith("_email"):
+            found.append(value)
+    return sorted(set(found), key=len, reverse=True)
+
+
+def _version_of(dist: str, module: str | None = None) -> str:
+    from importlib import import_module
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        pass
+    try:
+        found = getattr(import_module(module or dist), "__version__", None)
+    except Exception as exc:  # noqa: BLE001 - a broken library is what the report is for
+        return f"not available ({type(exc).__name__}: {exc})"
+    return str(found) if found else "installed (version unknown)"
+
+
+def _zbar_version() -> str:
+    import ctypes
+
+    from pyzbar import wrapper
+
+    parts = [ctypes.c_uint() for _ in range(3)]
+    wrapper.LIBZBAR.zbar_version(*(ctypes.byref(p) for p in parts))
+    return ".".join(str(p.value) for p in parts)
+
+
+def _qt_version() -> str:
+    from PySide6.QtCore import qVersion
+
+    return qVersion()
+
+
+def _opencv_version() -> str:
+    import cv2
+
+    return cv2.__version__
+
+
+def versions() -> dict[str, str]:
+    """Python, Showdesk, the libraries that matter at a door, SQLite and the OS."""
+    import sqlite3
+
+    from app.logs import app_version
+
+    out = {
+        "showdesk": app_version(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "frozen": "yes" if getattr(sys, "frozen", False) else "no",
+        "os": platform.platform(),
+        "machine": platform.machine(),
+        "sqlite": sqlite3.sqlite_version,
+    }
+    probes: dict[str, Callable[[], str]] = {
+        "pyside6": lambda: _version_of("PySide6-Essentials", "PySide6"),
+        "qt": _qt_version,
+        "opencv": _opencv_version,
+        "zxing-cpp": lambda: _version_of("zxing-cpp", "zxingcpp"),
+        "pyzbar": lambda: _version_of("pyzbar"),
+        "zbar": _zbar_version,
+        "sqlalchemy": lambda: _version_of("SQLAlchemy", "sqlalchemy"),
+        "alembic": lambda: _version_of("alembic"),
+        "platformdirs": lambda: _version_of("platformdirs"),
+    }
+    for name, probe in probes.items():
+        try:
+            out[name] = probe()
+        except Exception as exc:  # noqa: BLE001 - said in the report, never fatal
+            out[name] = f"not available ({type(exc).__name__}: {exc})"
+    return out
+
+
+def _checks_document(config: Config, results: list[Check]) -> dict[str, Any]:
+    return {"checks": [asdict(c) for c in results], "problems": config.problems}
+
+
+def write_report(target: Path, config: Config, results: list[Check]) -> Path:
+    """One zip for support: README.txt, versions.json, settings.json, checks.json and
+    logs/ (the log and crash files, newest first, up to 20 MB). No database, no guest list;
+    every secret value of the settings is cut out of every file. Written whole or not at all.
+    ``target`` may be a folder. Returns the zip's path."""
+    from app.logs import log_dir, log_files
+
+    if target.is_dir():
+        target = target / f"showdesk-report-{datetime.now():%Y%m%d-%H%M%S}.zip"
+    secrets = [s for s in secret_values(config) if len(s) >= SCRUB_MIN_CHARS]
+
+    def clean(text: str) -> str:
+        for secret in secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    settings = {
+        "source": str(config.source) if config.source else None,
+        "environment": sorted(k for k in os.environ if k.startswith("SHOWDESK_")),
+        "redacted": sorted(f.name for f in fields(config) if is_secret(f.name)),
+        "settings": redacted_settings(config),
+        "problems": config.problems,
+    }
+    found = versions()
+    members = {
+        "versions.json": json.dumps(found, indent=2),
+        "settings.json": json.dumps(settings, indent=2, ensure_ascii=False),
+        "checks.json": json.dumps(_checks_document(config, results), indent=2, ensure_ascii=False),
+    }
+    left_out: list[str] = []
+    total = 0
+    for path in log_files():
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            left_out.append(f"{path.name} (cannot be read: {exc.strerror or exc})")
+            continue
+        if total + len(data) > LOGS_CAP_BYTES:
+            left_out.append(f"{path.name} (older than the newest 20 MB)")
+            continue
+        total += len(data)
+        members[f"logs/{path.name}"] = data.decode("utf-8", errors="replace")
+    readme = [
+        "Showdesk support report",
+        f"Made {datetime.now().astimezone().isoformat(timespec='seconds')} by showdesk "
+        f"{found['showdesk']} from the logs in {log_dir()}.",
+        "versions.json: Python, Showdesk, Qt, decoders, SQLite, the OS.",
+        "settings.json: the settings, with passwords, keys, tokens, the PIN and JWT claims "
+        f"replaced by {REDACTED}.",
+        "checks.json: what 'showdesk doctor' found.",
+        "logs/: app.log (the window), cli.log (commands), crash.log (hard crashes).",
+        "Not included: the database, its guest list, any secret.",
+    ]
+    if left_out:
+        readme.append("Left out: " + "; ".join(left_out))
+    members["README.txt"] = "\n".join(readme) + "\n"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".showdesk-report-", suffix=".zip", dir=target.parent)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+            for name in ("README.txt", "versions.json", "settings.json", "checks.json"):
+                bundle.writestr(name, clean(members.pop(name)))
+            for name, text in members.items():
+                bundle.writestr(name, clean(text))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
 def cli_doctor(args: Any) -> int:
+    """Exit codes: 0 when no check found a problem (warnings allowed), 1 when one did or the
+    report could not be written."""
+    from app.errors import explain
+
     config = load_config()
     if getattr(args, "db", None):
         config.db = args.db
     results = run_checks(config)
+    report_to = getattr(args, "report", None)
+    report: Path | None = None
+    report_error: str | None = None
+    if report_to is not None:
+        try:
+            report = write_report(Path(report_to), config, results)
+        except OSError as exc:
+            report_error = f"The report could not be written to {report_to}: {explain(exc)}"
+    problems = [c.name for c in results if c.status == PROBLEM]
+    code = 1 if problems or report_error else 0
     if getattr(args, "json", False):
-        print(
-            json.dumps(
-                {"checks": [asdict(c) for c in results], "problems": config.problems}, indent=2
-            )
-        )
+        document = _checks_document(config, results)
+        if report_to is not None:
+            document["report"] = str(report) if report else None
+            document["report_error"] = report_error
+        print(json.dumps(document, indent=2))
     else:
         for problem in config.problems:
             print(f"! settings: {problem}")
         for check in results:
             print(f"{MARKS[check.status]} {check.name}: {check.message}")
-    essential = {"database", "decoders"}
-    return 1 if any(c.status == PROBLEM and c.name in essential for c in results) else 0
+        if report is not None:
+            print(f"Report for support: {report} ({report.stat().st_size // 1024} kB)")
+        if report_error:
+            print(f"{MARKS[PROBLEM]} report: {report_error}")
+    log.info(
+        "doctor problems=%s warnings=%s report=%s",
+        ",".join(problems) or "-",
+        ",".join(c.name for c in results if c.status == WARNING) or "-",
+        report or report_error or "-",
+    )
+    return code

@@ -18,12 +18,14 @@ pytest_plugins = ["tests.support.fixtures"]
 def _isolated_dirs(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No test reads or writes the real user's settings or data."""
+    """No test reads or writes the real user's settings, data or logs."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("SHOWDESK_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("SHOWDESK_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("SHOWDESK_LOG_DIR", str(home / "log"))
+    kept = ("SHOWDESK_CONFIG_DIR", "SHOWDESK_DATA_DIR", "SHOWDESK_LOG_DIR")
     for key in list(os.environ):
-        if key.startswith("SHOWDESK_") and key not in ("SHOWDESK_CONFIG_DIR", "SHOWDESK_DATA_DIR"):
+        if key.startswith("SHOWDESK_") and key not in kept:
             monkeypatch.delenv(key)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -95,6 +96,7 @@ class SyncRunner:
 
     def start(self) -> None:
         if self.retirement is not None:  # removed earlier: never sync again, say why
+            log.warning("state revoked earlier: sync stays off")
             self._stopped = True
             self._publish()
             return
@@ -177,6 +179,8 @@ class SyncRunner:
             if self._stopped:
                 return None
             self.syncing = True
+            was_online = self.engine.online
+            started = time.perf_counter()
             try:
                 report = self.engine.sync_once()
                 self.failures = 0
@@ -198,6 +202,7 @@ class SyncRunner:
                 self.failures += 1
                 self.engine.last_error = f"Sync stopped by an internal error: {exc}"
                 self.engine.online = False
+            self._log_round(report, was_online, started)
             self.syncing = False
             # published under the lock: once stop() returns, no listener is called again
             if not self._stopped:
@@ -206,6 +211,44 @@ class SyncRunner:
             self.syncing = False
             self._run_lock.release()
         return report
+
+    def _log_round(
+        self, report: SyncReport | None, was_online: bool | None, started: float
+    ) -> None:
+        """One line per sync round, and one more when online/offline changed."""
+        ms = (time.perf_counter() - started) * 1000
+        online = self.engine.online
+        if report is not None:
+            push, pull = report.push, report.pull
+            log.info(
+                "sync ok pushed=%d applied=%d duplicate=%d conflict=%d rejected=%d pulled=%d "
+                "deleted=%d pages=%d online=%s ms=%.0f",
+                push.applied + push.duplicate + push.conflict + push.rejected,
+                push.applied,
+                push.duplicate,
+                push.conflict,
+                push.rejected,
+                pull.upserted,
+                pull.deleted,
+                pull.pages,
+                _online_word(online),
+                ms,
+            )
+        else:
+            log.warning(
+                "sync failed online=%s failures=%d ms=%.0f error=%s",
+                _online_word(online),
+                self.failures,
+                ms,
+                self.engine.last_error,
+            )
+        if online is not None and online != was_online:
+            log.log(
+                logging.INFO if online else logging.WARNING,
+                "state %s -> %s",
+                _online_word(was_online, "online", "offline", "starting"),
+                _online_word(online, "online", "offline"),
+            )
 
     def _retire(self, exc: DeviceRevoked) -> None:
         """The server removed this device: stop for good, seal the outbox, wipe the replica."""
@@ -225,6 +268,12 @@ class SyncRunner:
             export_dir=self.export_dir,
             device_id=self.engine.device_id,
         )
+
+
+def _online_word(
+    online: bool | None, yes: str = "yes", no: str = "no", unknown: str = "unknown"
+) -> str:
+    return unknown if online is None else yes if online else no
 
 
 def build_backend(config, device_id: str | None = None):

@@ -6,10 +6,10 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.config import Config, is_default_setup, load_config
+from app.resources import resource_path
 from app.ui.qt import (
     QApplication,
     QColor,
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 # most of the start-up time.
 log = logging.getLogger(__name__)
 
-APP_STYLESHEET = Path(__file__).resolve().parents[2] / "resources" / "style" / "app.qss"
+APP_STYLESHEET = resource_path("style", "app.qss")
 
 
 class MainWindow(QMainWindow):
@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
         old = self.ctx
         if event_id == old.event_id:
             return
-        log.info("switching to event %s", event_id)
+        log.info("state event %s -> %s", old.event_id, event_id)
         if old.config.event_id:  # pinned by the settings: this run follows the person's pick
             old.config.event_id = event_id
 
@@ -225,11 +225,15 @@ def run_app(
     on_window: Callable[[MainWindow], None] | None = None,
 ) -> int:
     """Open the app. ``on_window`` (benchmarks, screenshots) gets the window once it is built."""
+    from app.logs import start
+
+    start("app")  # log file and crash file first: a windowed build has no stderr
     if QApplication.instance() is None:
         from app.ui.display_check import display_problem
 
         problem = display_problem()
         if problem is not None:  # before Qt, which would abort with a misleading message
+            log.error("cannot start: %s", problem)
             print(f"showdesk: {problem}", file=sys.stderr)
             return 2
     config = load_config()

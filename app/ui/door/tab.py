@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.errors import explain
+from app.resources import resource_path
 from app.ui.door.camera import CAMERA_LOST, CAMERA_OFF, CameraFeed, CameraPreview
 from app.ui.door.dialogs import AnnulDialog, AttendeeCard, load_details
 from app.ui.door.event_header import EventHeader, load_events
@@ -40,7 +40,7 @@ from app.ui.tasks import run_db
 
 log = logging.getLogger(__name__)
 
-STYLESHEET = Path(__file__).resolve().parents[3] / "resources" / "style" / "door.qss"
+STYLESHEET = resource_path("style", "door.qss")
 RECENT_LIMIT = 12
 SCAN_ROLE = Qt.ItemDataRole.UserRole
 
@@ -372,7 +372,7 @@ class DoorTab(QWidget):
         self.scan_captured.emit()
         run_db(
             lambda: self._require_service().scan(code, method),
-            lambda result: self._show_result(result, started),
+            lambda result: self._show_result(result, started, method),
             self._scan_failed,
         )
 
@@ -380,7 +380,7 @@ class DoorTab(QWidget):
         started = time.perf_counter()
         run_db(
             lambda: self._require_service().checkin_ticket(ticket_id, "manual"),
-            lambda result: self._show_result(result, started),
+            lambda result: self._show_result(result, started, "manual"),
             self._scan_failed,
         )
 
@@ -392,21 +392,40 @@ class DoorTab(QWidget):
             )
         return self._service
 
-    def _show_result(self, result: Any, started: float) -> None:
+    def _show_result(self, result: Any, started: float, method: str = "qr") -> None:
         self.last_result = result
         self.history.append(result)
         self.panel.show_result(result)
         self.panel.repaint()  # on screen now, not at the next idle moment
-        self.timings.append((started, time.perf_counter()))
-        log.info("scan %s: %s", result.checkin_id, result.line())
+        shown = time.perf_counter()
+        self.timings.append((started, shown))
+        self._log_scan(result, method, (shown - started) * 1000)
         if self.panel.blocked:
             self.check_storage()  # this one was stored: the disk may have been freed
         self.sounds.play(sound_for(result.verdict, result.notes))
         self.verdict_shown.emit(result)
         self.ctx.notify("checkins")
 
+    def _log_scan(self, result: Any, method: str, ms: float) -> None:
+        """One line per verdict: ids, gate and device only; never the guest's name, email or
+        phone."""
+        service = self._service
+        log.info(
+            "scan verdict=%s ticket=%s checkin=%s gate=%r device=%r direction=%s method=%s "
+            "offline=%s ms=%.0f",
+            getattr(result.verdict, "value", result.verdict),
+            result.ticket_id or "-",
+            result.checkin_id or "-",
+            getattr(service, "gate", None) or self.config.gate,
+            self.config.device_name,
+            getattr(service, "direction", "in"),
+            method,
+            "yes" if result.offline else "no",
+            ms,
+        )
+
     def _scan_failed(self, exc: BaseException) -> None:
-        log.error("scan failed: %s", exc)
+        log.error("scan failed: %s", exc, exc_info=exc)
         self.sounds.play("refusal")
         self.panel.show_message(
             "NOT RECORDED",
@@ -569,6 +588,7 @@ class DoorTab(QWidget):
         self.gate.open_list()
 
     def _gate_chosen(self, name: str) -> None:
+        log.info("state gate %r", name)
         self.config.gate = name
         ctx = self.ctx
 
@@ -605,6 +625,7 @@ class DoorTab(QWidget):
         self.kiosk.lock()
 
     def _kiosk_changed(self, locked: bool) -> None:
+        log.info("state kiosk %s", "locked" if locked else "unlocked")
         self.staff_button.setText("Staff…" if locked else "Kiosk mode")
         self.gate.setReadOnly(locked)
         self.kiosk_changed.emit(locked)
