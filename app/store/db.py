@@ -13,10 +13,11 @@ from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.resources import migrations_dir
 from app.store.models import LocalMeta
 from app.store.types import new_id
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations" / "local"
+MIGRATIONS_DIR = migrations_dir()
 
 
 class DatabaseProblem(Exception):

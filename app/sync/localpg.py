@@ -16,6 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.resources import supabase_migrations_dir
+
 
 class PostgresUnavailable(Exception):
     """PostgreSQL is not installed or would not start. ``str()`` says what to do."""
@@ -157,4 +159,4 @@ def apply_sql_dir(dsn: str, folder: Path) -> list[str]:
     return applied
 
 
-SUPABASE_MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations" / "supabase"
+SUPABASE_MIGRATIONS = supabase_migrations_dir()

@@ -149,7 +149,7 @@ def take(out: Path) -> list[tuple[str, int]]:
         shoot("door-already-admitted")
         door.scan_code(forge(code))
         wait_for(app, lambda: len(shown) >= 3)
-        shoot("door-forged")
+        shoot("door-invalid-code")
         door.clear()
         door.focus_search()
         door.search.box.setText("mar")
@@ -158,6 +158,7 @@ def take(out: Path) -> list[tuple[str, int]]:
         for name, tab in (
             ("lineup", window.lineup),
             ("calltimes", window.calltimes),
+            ("organizer", window.organizer),
             ("sync", window.sync),
         ):
             window.tabs.setCurrentWidget(tab)

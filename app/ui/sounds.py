@@ -15,9 +15,11 @@ import sys
 import threading
 from pathlib import Path
 
+from app.resources import resource_path
+
 log = logging.getLogger(__name__)
 
-SOUNDS_DIR = Path(__file__).resolve().parents[2] / "resources" / "sounds"
+SOUNDS_DIR = resource_path("sounds")
 SOUND_NAMES = ("ok", "warning", "refusal", "attention")
 _LINUX_PLAYERS = (("paplay",), ("pw-play",), ("aplay", "-q"))
 

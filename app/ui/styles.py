@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from functools import cache
-from pathlib import Path
+
+from app.resources import resource_path
 
 log = logging.getLogger(__name__)
 
-STYLE_DIR = Path(__file__).resolve().parents[2] / "resources" / "style"
+STYLE_DIR = resource_path("style")
 
 
 @cache
