@@ -6,6 +6,7 @@ transaction, committed (WAL, synchronous=FULL) before ``scan`` returns the verdi
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from app.domain.verdicts import (
     read_code,
 )
 from app.store import outbox
+from app.store.clock import META_CLOCK_OFFSET, ClockOffset
 from app.store.db import Database, DatabaseProblem, _explain
 from app.store.models import Checkin
 from app.store.types import new_id, parse_utc, utcnow
@@ -98,11 +100,17 @@ _TICKET_TYPE = (
     "FROM ticket_types WHERE id = :id"
 )
 _REVOKED = "SELECT token_serial, reason FROM revoked_tokens WHERE ticket_id = :id"
+# A ticket's moves in its own event only (as the server derives double entries), each at its
+# time on the server's clock where the scanning kiosk knew its offset, else on that kiosk's
+# clock: the domain's "first admission" is the first in that order.
 _HISTORY = (
-    "SELECT c.id, c.scanned_at, c.direction, c.verdict, c.kind, c.gate, c.device_id, "
-    "c.annuls_checkin_id, d.name FROM checkins c LEFT JOIN devices d ON d.id = c.device_id "
-    "WHERE c.ticket_id = :id AND (c.kind = 'annul' OR c.verdict IN ('admitted', 'exit_recorded'))"
+    "SELECT c.id, coalesce(c.corrected_at, c.scanned_at), c.direction, c.verdict, c.kind, "
+    "c.gate, c.device_id, c.annuls_checkin_id, d.name "
+    "FROM checkins c LEFT JOIN devices d ON d.id = c.device_id "
+    "WHERE c.ticket_id = :id AND c.event_id = :event "
+    "AND (c.kind = 'annul' OR c.verdict IN ('admitted', 'exit_recorded'))"
 )
+_CLOCK_OFFSET = "SELECT value FROM local_meta WHERE key = :key"
 
 
 def _raw(session: Session):
@@ -172,7 +180,8 @@ def load_snapshot(session: Session, code: ReadCode, event_id: str) -> tuple[Snap
     if ticket_row is None and token is None:
         return Snapshot(event_keys=keys, event_names=names), timezone
     token_ticket = token.ticket_id if token is not None else None
-    return _snapshot_for(session, ticket_row, type_id, token_ticket, keys, names), timezone
+    snap = _snapshot_for(session, ticket_row, type_id, token_ticket, keys, names, event_id)
+    return snap, timezone
 
 
 def _load_event(session: Session, event_id: str, keys: dict, names: dict) -> str | None:
@@ -186,7 +195,9 @@ def _load_event(session: Session, event_id: str, keys: dict, names: dict) -> str
     return row[1]
 
 
-def _snapshot_for(session, ticket_row, type_id, token_ticket_id, keys, names) -> Snapshot:
+def _snapshot_for(
+    session, ticket_row, type_id, token_ticket_id, keys, names, event_id=None
+) -> Snapshot:
     ticket = _ticket_facts(ticket_row) if ticket_row is not None else None
     if ticket is not None:
         type_id = ticket.ticket_type_id
@@ -209,7 +220,11 @@ def _snapshot_for(session, ticket_row, type_id, token_ticket_id, keys, names) ->
             annuls_checkin_id=h[7],
             device_name=h[8],
         )
-        for h in _all(session, _HISTORY, {"id": ticket_id})
+        for h in _all(
+            session,
+            _HISTORY,
+            {"id": ticket_id, "event": ticket.event_id if ticket is not None else event_id},
+        )
     )
     return Snapshot(
         ticket=ticket,
@@ -265,6 +280,8 @@ class CheckinService:
             online=self._is_online(),
             timezone=timezone,
             checkin_id=new_id(),
+            device_id=self.device_id,
+            device_name=self.staff_name,
         )
 
     def scan(self, code: str | bytes | None, method: str = "qr") -> ScanResult:
@@ -318,6 +335,8 @@ class CheckinService:
                 )
             ):
                 raise CheckinNotFound("There is no admission or exit with that id to undo.")
+            now = self.clock()
+            corrected, uncertainty = _corrected(session, now)
             row = Checkin(
                 id=new_id(),
                 event_id=original.event_id,
@@ -327,7 +346,9 @@ class CheckinService:
                 direction=original.direction,
                 method=original.method,
                 kind="annul",
-                scanned_at=self.clock(),
+                scanned_at=now,
+                corrected_at=corrected,
+                corrected_uncertainty_s=uncertainty,
                 verdict="annulled",
                 offline=not self._is_online(),
                 raw_code=original.raw_code,
@@ -351,6 +372,7 @@ class CheckinService:
     # --- internals ------------------------------------------------------------------------
 
     def _log(self, session: Session, result: ScanResult, method: str, raw: str | None) -> None:
+        corrected, uncertainty = _corrected(session, result.scanned_at)
         values = {
             "id": result.checkin_id,
             "server_version": None,
@@ -370,6 +392,8 @@ class CheckinService:
             "reason": None,
             "staff_name": sanitize(self.staff_name, 100) if self.staff_name else None,
             "double_entry": False,
+            "corrected_at": corrected,
+            "corrected_uncertainty_s": uncertainty,
         }
         # A Core insert (no unit-of-work bookkeeping), then the outbox entry from the same
         # values, in the same transaction.
@@ -389,6 +413,21 @@ class CheckinService:
             raise DatabaseProblem(_explain(self.db.path, exc)) from exc
 
 
+@functools.lru_cache(maxsize=4)
+def _offset(stored: str | None) -> ClockOffset | None:
+    return ClockOffset.from_json(stored)
+
+
+def _corrected(session: Session, when: datetime | None) -> tuple[datetime | None, float | None]:
+    """``when`` (this kiosk's clock) on the server's clock, with its uncertainty in seconds,
+    from the offset the last sync measured; (None, None) when there is none to trust."""
+    row = _one(session, _CLOCK_OFFSET, {"key": META_CLOCK_OFFSET})
+    offset = _offset(row[0] if row is not None else None)
+    if offset is None or when is None:
+        return None, None
+    return offset.correct(when)
+
+
 def _raw_for_log(code: str | bytes | None, read: ReadCode) -> str | None:
     if code is None:
         return None
@@ -404,7 +443,8 @@ def _raw_for_log(code: str | bytes | None, read: ReadCode) -> str | None:
 # --- counters and the recent list ------------------------------------------------------------
 
 _MOVES = text(
-    "SELECT c.id, c.ticket_id, c.verdict, c.kind, c.annuls_checkin_id, c.scanned_at, "
+    "SELECT c.id, c.ticket_id, c.verdict, c.kind, c.annuls_checkin_id, "
+    "coalesce(c.corrected_at, c.scanned_at), "
     "t.ticket_type_id FROM checkins c LEFT JOIN tickets t ON t.id = c.ticket_id "
     "WHERE c.event_id = :event AND c.ticket_id IS NOT NULL "
     "AND (c.kind = 'annul' OR c.verdict IN ('admitted', 'exit_recorded'))"
@@ -550,7 +590,7 @@ def cli_checkin(args, decode_image: Callable[[Path], str | None] | None = None) 
     if as_json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
-        line = f"{result.headline} — {result.detail}"
+        line = result.line()
         who = ", ".join(
             p for p in (result.attendee_name, result.ticket_type, result.ticket_number) if p
         )

@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -204,6 +205,10 @@ class Checkin(Synced, Base):
     reason: Mapped[str | None] = mapped_column(String(300))
     staff_name: Mapped[str | None] = mapped_column(String(100))
     double_entry: Mapped[bool] = mapped_column(Boolean, default=False)
+    # scanned_at on the server's clock (the kiosk's measured offset taken off) and how far it
+    # can be off, in seconds; both None when the offset was not known (app.store.clock).
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    corrected_uncertainty_s: Mapped[float | None] = mapped_column(Float)
 
 
 # --- backstage ----------------------------------------------------------------------------

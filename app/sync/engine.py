@@ -5,7 +5,10 @@ Guarantees (see DESIGN.md "Sync" and research/sync-anchors.md):
   server's commit and our acknowledgement is resolved by pushing again ("duplicate");
 - a refused mutation becomes a dead letter and never blocks the queue behind it;
 - each pulled page is applied together with the new cursor in one SQLite transaction;
-- a pulled row never overwrites a row that still has pending local changes;
+- a pulled row never overwrites a row that still has pending local changes, and is never
+  dropped either: it is held until the server has answered the row's queued changes, then
+  applied unless the push made a newer version (which the next pull brings). A push that
+  changes nothing on the server (a no-op edit, a replay, a conflict, a refusal) makes none;
 - a full resync (``reset``) keeps the outbox and every row it refers to;
 - a pull from the beginning skips the per-row search-document triggers (each page builds its
   documents set-based, in its own transaction); it is marked in local_meta while under way, and
@@ -21,7 +24,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -242,10 +245,13 @@ class SyncEngine:
         """Apply the server's answers to the queue in one local transaction."""
         by_id = {r.mutation_id: r for r in results}
         settled: list[tuple[OutboxEntry, int | None]] = []
-        refused: list[OutboxEntry] = []
-        with self.db.session() as session:
+        answered: dict[tuple[str, str], int | None] = {}
+        told: dict[tuple[str, str], dict[str, Any]] = {}
+        deleted: set[tuple[str, str]] = set()
+        with self._unchecked_session() as session:
             conn = session.connection()
             for entry in batch:
+                key = (entry.table_name, entry.row_id)
                 result = by_id.get(entry.mutation_id)
                 if result is None:  # the server skipped it: stays pending, tried again
                     conn.execute(
@@ -255,15 +261,21 @@ class SyncEngine:
                             attempts=entry.attempts + 1, last_error="No answer from the server yet."
                         )
                     )
-                elif result.status == "duplicate" and result.original_status == "conflict":
+                    continue
+                if result.status == "duplicate" and result.original_status == "conflict":
                     report.duplicate += 1  # a replay of a conflict: record it as one
-                    self._record_conflict(session, entry, result)
+                    told[key] = self._record_conflict(session, entry, result)
+                    answered[key] = None
                 elif result.status in ("applied", "duplicate"):
                     setattr(report, result.status, getattr(report, result.status) + 1)
                     settled.append((entry, result.version))
+                    answered[key] = result.version
+                    if entry.op == "delete":
+                        deleted.add(key)
                 elif result.status == "conflict":
                     report.conflict += 1
-                    self._record_conflict(session, entry, result)
+                    told[key] = self._record_conflict(session, entry, result)
+                    answered[key] = None
                 else:
                     report.rejected += 1
                     conn.execute(
@@ -276,36 +288,71 @@ class SyncEngine:
                             result=_result_dict(result),
                         )
                     )
-                    refused.append(entry)
+                    answered[key] = None
             self._settle(session, settled)
-            self._restore_skipped(session, refused, settled)
+            self._reconcile(session, answered, told, deleted)
 
-    def _restore_skipped(
+    @contextlib.contextmanager
+    def _unchecked_session(self) -> Iterator[Session]:
+        """One transaction whose writes skip foreign-key checks, as a pulled page's do: a row
+        the server sent may name a parent that a later page brings (the server keeps
+        integrity, and a refused write here would wedge the queue)."""
+        session = self.db.sessions()
+        try:
+            session.connection().exec_driver_sql("PRAGMA foreign_keys=OFF")  # before BEGIN
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            try:
+                session.connection().exec_driver_sql("PRAGMA foreign_keys=ON")
+                session.commit()
+            finally:
+                session.close()
+
+    def _reconcile(
         self,
         session: Session,
-        refused: list[OutboxEntry],
-        settled: list[tuple[OutboxEntry, int | None]],
+        answered: dict[tuple[str, str], int | None],
+        told: dict[tuple[str, str], dict[str, Any]],
+        deleted: set[tuple[str, str]],
     ) -> None:
-        """A pull skipped server changes of rows that had queued edits. Once those edits are
-        settled the server sends newer state anyway; if they were refused, nothing newer will
-        come, so the change the pull skipped is applied now."""
-        skipped = _load_skipped(session)
-        if not skipped:
+        """Give rows whose queued changes the server has all answered the newest server state
+        this replica knows of and has not applied: a change a pull held back while the row had
+        queued edits, or the row a conflict answer carried.
+
+        Never drop such a state on the hope that a later pull brings newer: a push that changed
+        nothing on the server (a no-op edit, a replay, a conflict, a refusal) makes no new
+        change for the pull to bring, and the cursor has passed the held-back one. It is only
+        dropped when this push made a newer version (``answered``: the version the push left
+        the row at, None when it made none), which the next pull brings whole, or when the
+        row's own delete went through (``deleted``)."""
+        held = _load_skipped(session)
+        for (table, row_id), state in told.items():
+            _hold(held, table, row_id, state)
+        waiting = [key for key in answered if f"{key[0]}:{key[1]}" in held]
+        if not waiting:
             return
-        for entry, _version in settled:
-            skipped.pop(f"{entry.table_name}:{entry.row_id}", None)
         pending = _pending_rows(session)
-        for entry in refused:
-            change = skipped.get(f"{entry.table_name}:{entry.row_id}")
-            if change is None or (entry.table_name, entry.row_id) in pending:
+        for table, row_id in waiting:
+            if (table, row_id) in pending:
+                continue  # its next queued change will be answered with this state in hand
+            state = held.pop(f"{table}:{row_id}")
+            made = answered[(table, row_id)]
+            if (table, row_id) in deleted or (
+                made is not None and (state.get("version") or 0) < made
+            ):
                 continue
-            model = MODEL_BY_TABLE[entry.table_name]
-            if change.get("deleted") or change.get("row") is None:
-                session.execute(delete(model.__table__).where(model.__table__.c.id == entry.row_id))
+            model = MODEL_BY_TABLE.get(table)
+            if model is None:
+                continue
+            if state.get("deleted") or state.get("row") is None:
+                session.execute(delete(model.__table__).where(model.__table__.c.id == row_id))
             else:
-                _upsert_rows(session, model, [(change["row"], change.get("version"))])
-            del skipped[f"{entry.table_name}:{entry.row_id}"]
-        _save_skipped(session, skipped)
+                _upsert_rows(session, model, [(state["row"], state.get("version"))])
+        _save_skipped(session, held)
 
     def _settle(self, session: Session, settled: list[tuple[OutboxEntry, int | None]]) -> None:
         """The server has these mutations: drop them from the queue, remember each row's new
@@ -344,14 +391,20 @@ class SyncEngine:
                 )
         for table_name, params in by_table.items():
             table = MODEL_BY_TABLE[table_name].__table__
+            # updated_at named explicitly: its onupdate default would stamp a time the server's
+            # row does not have (a no-op push brings no new row to overwrite it)
             conn.execute(
                 update(table)
                 .where(table.c.id == bindparam("rid"))
-                .values(server_version=bindparam("ver")),
+                .values(server_version=bindparam("ver"), updated_at=table.c.updated_at),
                 params,
             )
 
-    def _record_conflict(self, session: Session, entry: OutboxEntry, result: PushResult) -> None:
+    def _record_conflict(
+        self, session: Session, entry: OutboxEntry, result: PushResult
+    ) -> dict[str, Any]:
+        """Keep the losing edit for the organizer, drop it from the queue, and return the row
+        the server answered with (its delete when there is none) for ``_reconcile``."""
         session.add(
             SyncConflict(
                 table_name=entry.table_name,
@@ -363,24 +416,10 @@ class SyncEngine:
             )
         )
         session.execute(delete(OutboxEntry).where(OutboxEntry.seq == entry.seq))
-        still_pending = (
-            session.scalar(
-                select(func.count()).where(
-                    OutboxEntry.table_name == entry.table_name,
-                    OutboxEntry.row_id == entry.row_id,
-                    OutboxEntry.state == "pending",
-                )
-            )
-            or 0
-        )
-        model = MODEL_BY_TABLE.get(entry.table_name)
-        if model is None or still_pending:
-            return
         if result.server_row:
             version = result.version or result.server_row.get("server_version")
-            _upsert_rows(session, model, [(result.server_row, version)])
-        else:  # the server deleted the row: its delete wins
-            session.execute(delete(model.__table__).where(model.__table__.c.id == entry.row_id))
+            return {"version": version, "deleted": False, "row": result.server_row}
+        return {"version": result.version, "deleted": True, "row": None}
 
     # --- pull -----------------------------------------------------------------------------
 
@@ -493,7 +532,7 @@ class SyncEngine:
                     self._resync_seen.setdefault(table, set()).add(row_id)
                 if (table, row_id) in pending:
                     report.skipped_pending += 1
-                    skipped[f"{table}:{row_id}"] = change
+                    _hold(skipped, table, row_id, change)
                     continue
                 if change.get("deleted") or change.get("row") is None:
                     deletes.setdefault(table, []).append(row_id)
@@ -574,8 +613,31 @@ class SyncEngine:
         return removed
 
     def _check_clock(self, page: PullPage, round_trip: float) -> None:
-        if page.server_time is not None:
-            self.note_server_time(page.server_time, round_trip)
+        """Measure the clock offset, and keep the best recent measurement in local_meta: scans
+        are corrected with it (app.store.clock), offline and after a restart too."""
+        if page.server_time is None:
+            return
+        from app.store.clock import ClockOffset, better_offset, remember_offset
+
+        self.note_server_time(page.server_time, round_trip)
+        skew = self.clock_skew_seconds
+        if skew is None:
+            return
+        measured = ClockOffset(skew, round_trip / 2, self.clock())
+        best = better_offset(getattr(self, "_clock_offset", None), measured)
+        self._clock_offset = best
+        # Written only from the thread running the sync (it holds the lock, reentrant): the
+        # prefetch thread must never wait for the write lock of the page being applied. Its
+        # measurement is kept above and written with the next one.
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            with self.db.session() as session:
+                remember_offset(session, best)
+        except Exception:  # noqa: BLE001 - a measurement is not worth failing a pull for
+            log.warning("could not keep the clock offset", exc_info=True)
+        finally:
+            self._lock.release()
 
     def note_server_time(self, server_time: datetime, round_trip: float = 0.0) -> None:
         local = self.clock().timestamp() - round_trip / 2
@@ -655,6 +717,8 @@ def _result_dict(result: PushResult) -> dict[str, Any]:
 
 
 META_SKIPPED = "sync.skipped"
+"""JSON {"table:row_id": change}: the newest server state of each row with queued edits that
+this replica was told of (by a pull or a conflict answer) and has not applied yet."""
 
 
 def _load_skipped(session: Session) -> dict[str, Any]:
@@ -665,6 +729,14 @@ def _load_skipped(session: Session) -> dict[str, Any]:
 def _save_skipped(session: Session, skipped: dict[str, Any]) -> None:
     if skipped or get_meta(session, META_SKIPPED):
         set_meta(session, META_SKIPPED, json.dumps(skipped))
+
+
+def _hold(held: dict[str, Any], table: str, row_id: str, change: dict[str, Any]) -> None:
+    """Keep ``change`` as the row's held-back server state unless a newer one is held."""
+    key = f"{table}:{row_id}"
+    known = held.get(key)
+    if known is None or (change.get("version") or 0) >= (known.get("version") or 0):
+        held[key] = change
 
 
 def _pending_rows(session: Session) -> set[tuple[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -54,7 +55,26 @@ class Admission:
     checkin_id: str
     gate: str
     device: str
-    scanned_at: datetime
+    scanned_at: datetime  # the scanning kiosk's own clock
+    corrected_at: datetime | None = None  # on the server's clock; None: offset unknown
+    uncertainty_s: float | None = None
+    device_id: str | None = None
+
+    @property
+    def order_at(self) -> datetime:
+        """The time admissions are ordered by (the server's rule): corrected where known."""
+        return self.corrected_at if self.corrected_at is not None else self.scanned_at
+
+    def words(self, when: Callable[[datetime], str]) -> str:
+        """Both times and the place, e.g. '19:02:11 server time (kiosk clock 19:12:11, ±0.3 s)
+        at North (Kiosk A)'; ``when`` formats a time for the reader."""
+        place = f"at {self.gate} ({self.device})"
+        if self.corrected_at is None or self.uncertainty_s is None:
+            return f"{when(self.scanned_at)} kiosk clock, offset to the server unknown, {place}"
+        return (
+            f"{when(self.corrected_at)} server time (kiosk clock {when(self.scanned_at)}, "
+            f"±{_seconds(self.uncertainty_s)}) {place}"
+        )
 
 
 @dataclass(frozen=True)
@@ -64,6 +84,30 @@ class DoubleEntry:
     attendee: str | None
     first: Admission
     second: Admission
+
+    @property
+    def order_uncertain(self) -> str | None:
+        """Why it is not certain which admission came first, in words; None when it is."""
+        first, second = self.first, self.second
+        if first.corrected_at is None or second.corrected_at is None:
+            unknown = [a.device for a in (first, second) if a.corrected_at is None]
+            if len(unknown) == 1:
+                return f"Order uncertain: the clock offset of {unknown[0]} was not known"
+            if first.device_id is not None and first.device_id == second.device_id:
+                return None  # one kiosk's clock against itself: its order holds
+            return "Order uncertain: neither kiosk's clock offset to the server was known"
+        gap = abs((second.corrected_at - first.corrected_at).total_seconds())
+        margin = (first.uncertainty_s or 0.0) + (second.uncertainty_s or 0.0)
+        if gap < margin:
+            return (
+                f"Order uncertain: {_seconds(gap)} apart, within the clocks' uncertainty "
+                f"(±{_seconds(margin)})"
+            )
+        return None
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
 
 
 def queue_info(session: Session) -> QueueInfo:
@@ -180,17 +224,22 @@ def dismiss_conflict(session: Session, conflict_id: str) -> None:
 
 
 def double_entries(session: Session, event_id: str) -> list[DoubleEntry]:
-    """Tickets admitted twice (flagged by the server): the first admission by device time
-    stands, the other is listed beside it."""
+    """Tickets admitted twice (flagged by the server): the first admission stands, the other
+    is listed beside it. First on the server's clock (each kiosk's time corrected by its measured
+    offset), falling back to a kiosk's own clock where its offset was unknown — as the server
+    decides; ``DoubleEntry.order_uncertain`` says when that order cannot be trusted."""
     flagged = select(Checkin.ticket_id).where(
         Checkin.event_id == event_id, Checkin.double_entry.is_(True)
     )
     annulled = select(Checkin.annuls_checkin_id).where(
-        Checkin.kind == "annul", Checkin.annuls_checkin_id.is_not(None)
+        Checkin.event_id == event_id,
+        Checkin.kind == "annul",
+        Checkin.annuls_checkin_id.is_not(None),
     )
     rows = session.scalars(
         select(Checkin)
         .where(
+            Checkin.event_id == event_id,
             Checkin.ticket_id.in_(flagged),
             Checkin.verdict == "admitted",
             Checkin.kind == "scan",
@@ -207,6 +256,7 @@ def double_entries(session: Session, event_id: str) -> list[DoubleEntry]:
     for ticket_id, scans in by_ticket.items():
         if len(scans) < 2:
             continue
+        scans.sort(key=lambda c: (c.corrected_at or c.scanned_at, c.scanned_at, c.id))
         ticket = session.get(Ticket, ticket_id)
         attendee = (
             session.get(Attendee, ticket.attendee_id) if ticket and ticket.attendee_id else None
@@ -214,10 +264,18 @@ def double_entries(session: Session, event_id: str) -> list[DoubleEntry]:
 
         def admission(c: Checkin) -> Admission:
             return Admission(
-                c.id, c.gate, device_names.get(c.device_id, c.device_id[:8]), c.scanned_at
+                c.id,
+                c.gate,
+                device_names.get(c.device_id, c.device_id[:8]),
+                c.scanned_at,
+                c.corrected_at,
+                c.corrected_uncertainty_s,
+                c.device_id,
             )
 
         for later in scans[1:]:
+            if not later.double_entry:
+                continue  # a re-entry after an exit, not a double entry
             out.append(
                 DoubleEntry(
                     ticket_id,

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from app.store.models import Event
 from app.sync import reports
-from app.sync.status import SyncStatus, ago
+from app.sync.status import QueueCounts, SyncStatus, ago, plural
 from app.ui.context import AppContext
 from app.ui.qt import (
     QAbstractItemView,
@@ -25,7 +25,6 @@ from app.ui.qt import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QTimer,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -122,23 +121,19 @@ def sync_service(ctx: AppContext) -> SyncService:
     return service
 
 
-def _local_status(ctx: AppContext) -> SyncStatus:
-    """Status of a device with no backend: just its own queue."""
-    with ctx.db.session() as session:
-        info = reports.queue_info(session)
-        dead = len(reports.dead_letters(session))
-    return SyncStatus(
-        online=None, pending=info.pending, dead=dead, oldest_pending_at=info.oldest_at, backend=None
-    )
-
-
 class SyncIndicator(QWidget):
-    """Dot + words: connection, queue length, age of the last sync, clock warning."""
+    """Dot + words: connection, queue length, age of the last sync, clock warning.
+
+    The queue is QueueWatch's, the same count the Sync tab and the door's badge show.
+    """
 
     def __init__(self, ctx: AppContext) -> None:
+        from app.ui.queue_watch import queue_watch
+
         super().__init__()
         self.ctx = ctx
         self.service = sync_service(ctx)
+        self.watch = queue_watch(ctx)
         self.status: SyncStatus | None = None
         self.dot = QLabel("●")
         self.dot.setAccessibleName("Sync state")
@@ -148,21 +143,12 @@ class SyncIndicator(QWidget):
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(self.dot)
         layout.addWidget(self.text, 1)
-        if self.service.configured:
-            self.service.bridge.status.connect(self.show_status)
-            if self.service.last is not None:  # a sync finished before this widget existed
-                self.show_status(self.service.last)
-        else:
-            ctx.events.changed.connect(lambda _tables: self.refresh_local())
-            self.refresh_local()
+        self.watch.changed.connect(self.show_status)
+        self.watch.tick.connect(self._tick)  # keeps "12 s ago" true
+        if self.watch.status is not None:  # the queue was read before this widget existed
+            self.show_status(self.watch.status)
         if self.service.problem:
             self.text.setText(f"Sync is not working: {self.service.problem}")
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._tick)  # keeps "12 s ago" true
-        self._timer.start(5000)
-
-    def refresh_local(self) -> None:
-        run_db(lambda: _local_status(self.ctx), self.show_status)
 
     def show_status(self, status: SyncStatus) -> None:
         self.status = status
@@ -174,14 +160,18 @@ class SyncIndicator(QWidget):
 
     def _render(self) -> None:
         status = self.status
-        level = status.level
+        level = "problem" if self.service.problem else status.level
         colour = COLOURS[level]
         self.dot.setStyleSheet(f"color: {colour}; font-size: 16px;")
         self.dot.setToolTip(WORDS[level])
         if status.backend is None:
-            text = "Offline only — no sync server set up"
+            text = (
+                f"Sync is not working: {self.service.problem}"
+                if self.service.problem
+                else "Offline only — no sync server set up"
+            )
             if status.pending:
-                text += f" ({status.pending} local changes)"
+                text += f" ({plural(status.pending, 'local change')})"
         else:
             text = status.summary()
         self.text.setText(text)
@@ -192,10 +182,14 @@ class SyncTab(QWidget):
     """Status, queue, dead letters (retry / discard), conflicts, double-entry report."""
 
     def __init__(self, ctx: AppContext) -> None:
+        from app.ui.queue_watch import queue_watch
+
         super().__init__()
         self.ctx = ctx
         self.service = sync_service(ctx)
+        self.watch = queue_watch(ctx)
         self.status: SyncStatus | None = None
+        self._shown_problems: tuple[int, int] | None = None
         self.tz = ZoneInfo("UTC")
         self.confirm = self._ask  # replaced in tests that do not click a dialog
 
@@ -248,21 +242,23 @@ class SyncTab(QWidget):
         layout.addWidget(box)
 
         box = QGroupBox("Double entries (one ticket admitted twice)")
-        self.double_table = _table(["Ticket", "Guest", "First admitted", "Admitted again"])
+        self.double_table = _table(
+            ["Ticket", "Guest", "First admitted", "Admitted again", "Which came first"]
+        )
         QVBoxLayout(box).addWidget(self.double_table)
         layout.addWidget(box)
 
         self._dead: list[reports.DeadLetter] = []
-        if self.service.configured:
-            self.service.bridge.status.connect(self.show_status)
-        elif self.service.problem:
+        if self.service.problem:
             self.summary.setText(f"Sync is not working: {self.service.problem}")
-        else:
+        elif not self.service.configured:
             self.summary.setText("This device works offline only")
+        self.watch.changed.connect(self.show_status)
+        self.watch.tick.connect(self._tick)  # "oldest 4 min ago", "last download 12 s ago"
         ctx.events.changed.connect(self._changed)
-        self.refresh()
-        if self.service.last is not None:  # a sync finished before this tab existed
-            self.show_status(self.service.last)
+        self.refresh_tables_only()
+        if self.watch.status is not None:  # the queue was read before this tab existed
+            self.show_status(self.watch.status)
 
     # --- data -----------------------------------------------------------------------------
 
@@ -272,29 +268,14 @@ class SyncTab(QWidget):
 
     def refresh(self) -> None:
         self.refresh_tables_only()
-        if not self.service.configured:
-            ctx = self.ctx
-            run_db(lambda: _local_status(ctx), self.show_status)
+        self.watch.refresh()
 
     def _show_data(self, data) -> None:
-        tz_name, queue, dead, conflicts, doubles = data
+        tz_name, dead, conflicts, doubles = data
         try:
             self.tz = ZoneInfo(tz_name)
         except (KeyError, ValueError):
             self.tz = ZoneInfo("UTC")
-        now = datetime.now(self.tz)
-        if queue.pending:
-            parts = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in queue.by_table)
-            self.queue.setText(
-                f"{queue.pending} changes waiting ({parts}); the oldest was made "
-                f"{ago(queue.oldest_at, now)}."
-            )
-        else:
-            self.queue.setText(
-                "Nothing waiting: every change made here has been uploaded."
-                if self.service.configured
-                else "No changes are waiting."
-            )
         self._dead = dead
         _fill(
             self.dead_table,
@@ -314,8 +295,9 @@ class SyncTab(QWidget):
                 [
                     d.ticket_number or d.ticket_id[:8],
                     d.attendee or "—",
-                    f"{self._when(d.first.scanned_at)} at {d.first.gate} ({d.first.device})",
-                    f"{self._when(d.second.scanned_at)} at {d.second.gate} ({d.second.device})",
+                    d.first.words(self._when),
+                    d.second.words(self._when),
+                    d.order_uncertain or "Certain",
                 ]
                 for d in doubles
             ],
@@ -326,25 +308,40 @@ class SyncTab(QWidget):
 
     def show_status(self, status: SyncStatus) -> None:
         self.status = status
-        self.summary.setText(
-            status.summary() if status.backend else "This device works offline only"
-        )
+        self._render_status()
+        problems = (status.dead, status.conflicts)
+        if status.backend and problems != self._shown_problems:
+            self._shown_problems = problems
+            self.refresh_tables_only()  # a sync round refused or lost something: show what
+
+    def _tick(self) -> None:
+        if self.status is not None:
+            self._render_status()
+
+    def _render_status(self) -> None:
+        status = self.status
+        now = _utcnow()
+        if self.service.problem:
+            self.summary.setText(f"Sync is not working: {self.service.problem}")
+        else:
+            self.summary.setText(
+                status.summary(now) if status.backend else "This device works offline only"
+            )
         warning = status.clock_warning
         self.clock.setVisible(bool(warning))
         self.clock.setText(warning or "")
         lines = []
         if status.backend:
             lines.append(
-                f"Last download {ago(status.last_pull_at, _utcnow())}, last upload "
-                f"{ago(status.last_push_at, _utcnow())}."
+                f"Last download {ago(status.last_pull_at, now)}, last upload "
+                f"{ago(status.last_push_at, now)}."
             )
         if status.server_words:
             lines.append(f"{status.server_words}.")
         if status.last_error and status.online is False:
             lines.append(f"Last problem: {status.last_error}")
         self.details.setText(" ".join(lines))
-        if status.backend:
-            self.refresh_tables_only()
+        self.queue.setText(queue_words(status, self.watch.queue, self.service.configured, now))
 
     def refresh_tables_only(self) -> None:
         ctx = self.ctx
@@ -396,12 +393,26 @@ class SyncTab(QWidget):
         return answer == QMessageBox.Yes
 
 
+def queue_words(
+    status: SyncStatus, queue: QueueCounts | None, configured: bool, now: datetime
+) -> str:
+    """The Sync tab's queue line: the same count as the status bar, with what it holds."""
+    if not status.pending:
+        if configured:
+            return "Nothing waiting: every change made here has been uploaded."
+        return "No changes are waiting."
+    kinds = f" ({queue.breakdown()})" if queue is not None and queue.by_table else ""
+    return (
+        f"{plural(status.pending, 'change')} waiting{kinds}; the oldest was made "
+        f"{ago(status.oldest_pending_at, now)}."
+    )
+
+
 def _load_panel(ctx: AppContext):
     with ctx.db.session() as session:
         event = session.get(Event, ctx.event_id)
         return (
             event.timezone if event else "UTC",
-            reports.queue_info(session),
             reports.dead_letters(session),
             reports.conflicts(session),
             reports.double_entries(session, ctx.event_id),
