@@ -147,7 +147,9 @@ def open_sealed(envelope: dict[str, Any], private_key_pem: bytes) -> dict[str, A
         raise ExportProblem("The key file is not a Showdesk recovery key.") from exc
     if not isinstance(private, X25519PrivateKey):
         raise ExportProblem("The key file is not a Showdesk recovery key.")
-    header = {k: v for k, v in envelope.items() if k not in ("ephemeral_key", "nonce", "ciphertext")}
+    header = {
+        k: v for k, v in envelope.items() if k not in ("ephemeral_key", "nonce", "ciphertext")
+    }
     try:
         ephemeral_public = _unb64(str(envelope["ephemeral_key"]))
         key = _derive(

@@ -176,7 +176,8 @@ def test_a_revoked_device_is_refused_everything_in_words(supabase_db, two_orgs):
     alpha, _ = two_orgs
     door = supabase_db.claims(alpha, "door", alpha.devices[0])
     supabase_db.execute(
-        "UPDATE devices SET revoked_at = '2026-11-30 18:05:00+00' WHERE id = %s", (alpha.devices[0],)
+        "UPDATE devices SET revoked_at = '2026-11-30 18:05:00+00' WHERE id = %s",
+        (alpha.devices[0],),
     )
     attempts = [
         lambda: _visible(supabase_db, door, "tickets"),
