@@ -9,15 +9,23 @@ import pytest
 pytestmark = pytest.mark.gui
 
 
-def test_bench_door_json_and_table(qapp, capsys) -> None:
-    from app.cli import main
+def test_bench_door_json_and_table(tmp_path) -> None:
+    # In its own process: the bench runs its own Qt event loop and stops the DB worker, as the
+    # real command does, which must not leak into the tests after it.
+    import os
+    import subprocess
+    import sys
+
     from app.ui.door.bench import door_queue_table
 
-    code = main(
-        ["bench", "door", "--guests", "3", "--tickets", "200", "--time-scale", "0.1", "--json"]
-    )
-    out = capsys.readouterr().out
-    assert code == 0, out
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "bench", "door", "--guests", "3", "--tickets", "200",
+         "--time-scale", "0.1", "--json"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=240,
+    )  # fmt: skip
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
     report = json.loads(out)  # one JSON document, nothing else on stdout
 
     assumptions = report["assumptions"]
