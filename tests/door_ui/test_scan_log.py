@@ -70,7 +70,7 @@ def test_every_verdict_is_one_line_of_ids_and_no_attendee_is_named(
     lines = _scan_lines(log_file())
     assert len(lines) == 8
     pattern = re.compile(
-        r"scan verdict=(\w+) ticket=(\S+) checkin=(\S+) gate='North door' device='Kiosk' "
+        r"scan verdict=(\w+) words='[A-Z ]+' ticket=(\S+) checkin=(\S+) gate='North door' device='Kiosk' "
         r"direction=in method=(qr|manual) offline=yes ms=\d+$"
     )
     parsed = [pattern.match(line) for line in lines]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.domain.verdicts import headline_for
 from app.errors import explain
 from app.resources import resource_path
 from app.ui.door.camera import CAMERA_LOST, CAMERA_OFF, CameraFeed, CameraPreview
@@ -411,9 +412,10 @@ class DoorTab(QWidget):
         phone."""
         service = self._service
         log.info(
-            "scan verdict=%s ticket=%s checkin=%s gate=%r device=%r direction=%s method=%s "
-            "offline=%s ms=%.0f",
+            "scan verdict=%s words=%r ticket=%s checkin=%s gate=%r device=%r "
+            "direction=%s method=%s offline=%s ms=%.0f",
             getattr(result.verdict, "value", result.verdict),
+            headline_for(result.verdict),  # the screen's, the sound's and the CLI's words
             result.ticket_id or "-",
             result.checkin_id or "-",
             getattr(service, "gate", None) or self.config.gate,
