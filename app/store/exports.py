@@ -35,7 +35,7 @@ class ExportProblem(Exception):
 
 
 def load_lineup(db: Database, show_id: str) -> tuple[RunwayShow, Event | None, Lineup]:
-    """A show's lineup (walk order, numbers, quick changes) by team E1's lineup store."""
+    """A show's lineup (walk order, numbers, quick changes) read through app.store.lineup_store."""
     from app.store.lineup_store import LineupProblem
     from app.store.lineup_store import load_lineup as load
 

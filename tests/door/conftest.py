@@ -187,16 +187,9 @@ def small_demo_template(tmp_path_factory):
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory) -> tuple[object, str]:
     """A 2,000-ticket demo database, built once; tests get their own copy (``demo_db``)."""
-    from app.store.db import open_database
-    from app.store.demo import seed_demo
+    from tests.support.demo import build_demo_template
 
-    path = tmp_path_factory.mktemp("demo") / "template.sqlite"
-    database = open_database(path)
-    event_id = seed_demo(database, tickets=2000, seed=7)
-    with database.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    database.close()
-    return path, event_id
+    return build_demo_template(tmp_path_factory.mktemp("demo"), tickets=2000, seed=7)
 
 
 @pytest.fixture

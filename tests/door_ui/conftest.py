@@ -16,16 +16,9 @@ from app.config import Config
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """One seeded demo database for the session; each test gets its own copy."""
-    from app.store.db import open_database
-    from app.store.demo import seed_demo
+    from tests.support.demo import build_demo_template
 
-    path = tmp_path_factory.mktemp("door_demo") / "demo.sqlite"
-    db = open_database(path)
-    event_id = seed_demo(db, tickets=300, seed=11)
-    with db.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
-    return path, event_id
+    return build_demo_template(tmp_path_factory.mktemp("door_demo"), tickets=300, seed=11)
 
 
 @pytest.fixture

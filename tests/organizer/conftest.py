@@ -44,16 +44,9 @@ class Known:
 
 @pytest.fixture(scope="session")
 def organizer_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    from app.store.db import open_database
-    from app.store.demo import seed_demo
+    from tests.support.demo import build_demo_template
 
-    path = tmp_path_factory.mktemp("organizer_demo") / "demo.sqlite"
-    db = open_database(path)
-    event_id = seed_demo(db, tickets=300, seed=11)
-    with db.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
-    return path, event_id
+    return build_demo_template(tmp_path_factory.mktemp("organizer_demo"), tickets=300, seed=11)
 
 
 @pytest.fixture

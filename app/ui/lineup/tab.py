@@ -678,7 +678,7 @@ class LineupTab(QWidget):
         action()
         return True
 
-    # --- paper (printing is team E2's app.ui.printing) ----------------------------------
+    # --- paper (printing lives in app.ui.printing) --------------------------------------
 
     def _lineup_pdf(self) -> None:
         self._pdf("lineup", "lineup_sheet_document")
