@@ -59,6 +59,8 @@ class ScanLoop:
         preview_fps: float = 30.0,
         reopen_seconds: float = 2.0,
         on_recovered: Callable[[], None] | None = None,
+        on_view_empty: Callable[[], None] | None = None,
+        view_empty_seconds: float = 0.5,
     ) -> None:
         self.source = source
         self.decoder = decoder
@@ -66,6 +68,11 @@ class ScanLoop:
         self.on_frame = on_frame
         self.on_error = on_error
         self.on_recovered = on_recovered
+        # Called once when a code that was in view has been gone for view_empty_seconds: the
+        # guest has moved on, so the door screen may go back to "Ready" before its timer.
+        self.on_view_empty = on_view_empty
+        self.view_empty_seconds = view_empty_seconds
+        self._code_seen_at: float | None = None
         self.debouncer = Debouncer(debounce_seconds)
         self.preview_period = 1.0 / preview_fps if preview_fps > 0 else 0.0
         self.reopen_seconds = reopen_seconds
@@ -219,6 +226,7 @@ class ScanLoop:
             self._decoded += 1
             self._decode_ms.append(ms)
         now = time.monotonic()
+        self._track_view(bool(found), now)
         for item in found:
             if not self.debouncer.seen(item.text, now):
                 continue
@@ -227,6 +235,14 @@ class ScanLoop:
                 self._codes += 1
                 self._latency_ms.append(latency)
             self._safe(self.on_code, item.text)
+
+    def _track_view(self, code_in_frame: bool, now: float) -> None:
+        if code_in_frame:
+            self._code_seen_at = now
+        elif self._code_seen_at is not None and now - self._code_seen_at >= self.view_empty_seconds:
+            self._code_seen_at = None
+            if self.on_view_empty is not None:
+                self._safe(self.on_view_empty)
 
     # --- helpers ------------------------------------------------------------------------
 

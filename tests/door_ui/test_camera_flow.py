@@ -64,3 +64,22 @@ def test_admitted_then_already_admitted_then_forged(qtbot, make_door, door_ctx):
     assert door.counters.text().startswith("Admitted ")
     assert "GENERAL" in door.tiers.text()
     assert door.timings and all(shown >= read for read, shown in door.timings)
+
+
+def test_screen_is_ready_for_the_next_guest_once_the_code_leaves_view(qtbot, make_door, door_ctx):
+    """A guest admitted, then the phone taken away: the door says "Ready" again without
+    waiting for its verdict timer, so the next guest is not greeted by the last guest's name."""
+    from app.ui.door.verdict_style import READY
+
+    ((_id, code, *_rest),) = fresh_tickets(door_ctx, 1)
+    door_ctx.config.verdict_seconds = 600  # only the code leaving the view can clear it
+    # 0.5 s of the code, then 3 s of an empty scene (30 fps).
+    door = make_door(
+        source_factory=ticket_source([code] + [None] * 6, repeat=15),
+        decoder_factory=lambda: build_chain("auto"),
+    )
+    qtbot.waitUntil(lambda: len(door.history) >= 1, timeout=20000)
+    assert door.history[0].verdict == "admitted"
+    with qtbot.waitSignal(door.panel.cleared, timeout=10000):
+        pass
+    assert door.panel.headline.text() == READY.headline

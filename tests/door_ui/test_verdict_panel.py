@@ -108,3 +108,34 @@ def test_long_headline_shrinks_to_fit(qtbot):
     assert not panel.headline.wordWrap()
     panel.resize(330, 400)  # far too narrow: the words wrap rather than get cut
     qtbot.waitUntil(lambda: panel.headline.wordWrap())
+
+
+def test_go_verdict_clears_when_the_guest_moves_on_refusals_and_notes_stay(qtbot, monkeypatch):
+    """At 2 s a guest the 4 s timer would show the last guest's name to the next one: a plain
+    admitted/exit verdict goes back to Ready once the code has left the view (after a moment to
+    read it); a refusal or a note keeps its full time for the door staff."""
+    from app.ui.door import verdict_panel
+
+    monkeypatch.setattr(verdict_panel, "READ_SECONDS", 0.2)
+    panel = VerdictPanel(seconds=30)
+    qtbot.addWidget(panel)
+    panel.show()
+
+    panel.show_result(Shown("admitted", "", "", "Ada Lovelace"))
+    panel.guest_moved_on()  # within the reading moment: cleared after it, not at once
+    assert panel.showing_verdict
+    with qtbot.waitSignal(panel.cleared, timeout=2000):
+        pass
+    assert not panel.showing_verdict and panel.headline.text() == READY.headline
+
+    panel.show_result(Shown("exit_recorded", "", ""))
+    qtbot.wait(250)
+    with qtbot.waitSignal(panel.cleared, timeout=100):
+        panel.guest_moved_on()  # already read: at once
+
+    for kept in (Shown("already_admitted", "", ""), Shown("admitted", "", "", notes="Wheelchair")):
+        panel.show_result(kept)
+        qtbot.wait(250)
+        panel.guest_moved_on()
+        qtbot.wait(300)
+        assert panel.showing_verdict, kept

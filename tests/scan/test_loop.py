@@ -163,3 +163,31 @@ def test_camera_lost_is_reported_and_reopened_when_it_comes_back(tmp_path: Path,
     finally:
         loop.stop()
     assert not loop.running
+
+
+def test_view_empty_reported_once_per_code_that_leaves(scenes):
+    """The door clears a "go" verdict when the guest moves on: the loop says so once per code
+    that leaves the view, never while a code is in view, never for an empty scene alone."""
+    script = [None] * 10 + ["GUEST-A"] * 15 + [None] * 30 + ["GUEST-B"] * 15 + [None] * 30
+    source = SyntheticSource([scenes[s] for s in script], fps=30)
+    rec = Recorder()
+    gone: list[list[str]] = []
+
+    def on_view_empty() -> None:
+        with rec.lock:
+            gone.append(list(rec.codes))
+
+    loop = ScanLoop(
+        source,
+        build_chain("auto"),
+        rec.on_code,
+        on_view_empty=on_view_empty,
+        view_empty_seconds=0.3,
+    )
+    loop.start()
+    try:
+        assert wait_for(loop.finished.is_set)
+    finally:
+        loop.stop()
+    assert rec.codes == ["GUEST-A", "GUEST-B"]
+    assert gone == [["GUEST-A"], ["GUEST-A", "GUEST-B"]]

@@ -153,6 +153,7 @@ class CameraFeed(QObject):
     problem = Signal(str)  # a banner sentence
     running = Signal(str)  # source name
     recovered = Signal()  # the camera came back after being lost
+    code_gone = Signal()  # the code that was in view has left it (the guest moved on)
 
     STALL_SECONDS = 3.0
 
@@ -214,6 +215,7 @@ class CameraFeed(QObject):
             on_error=self._on_error,
             debounce_seconds=self.debounce_seconds,
             on_recovered=self.recovered.emit,
+            on_view_empty=self.code_gone.emit,
         )
         self._last_frame_at = time.monotonic()
         self.loop.start()

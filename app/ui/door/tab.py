@@ -146,6 +146,7 @@ class DoorTab(QWidget):
         self.feed.problem.connect(self._camera_problem)
         self.feed.running.connect(self._camera_running)
         self.feed.recovered.connect(lambda: self.preview.set_banner(""))
+        self.feed.code_gone.connect(lambda: self.panel.guest_moved_on())
 
         self._counter_timer = QTimer(self)
         self._counter_timer.setSingleShot(True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from app.ui.door.verdict_style import FAILURE, READY, STYLES, VerdictStyle, style_for
@@ -31,6 +32,10 @@ def ticket_line(result: Any) -> str:
 # (in pixels, on a 1080p kiosk screen).
 DETAIL_PX = 28
 BLOCKED_HEADLINE = "CANNOT RECORD SCANS"
+# A "go" verdict (admitted, exit) stays at least this long once the guest has moved on: long
+# enough to read from the queue, short enough that the next guest sees "Ready" (at 2 s a guest
+# the full timer would still be showing the last guest's name).
+READ_SECONDS = 1.5
 
 
 class VerdictPanel(QFrame):
@@ -48,6 +53,7 @@ class VerdictPanel(QFrame):
         self.setObjectName("verdictPanel")
         self.seconds = seconds
         self.result: Any = None
+        self._shown_at = 0.0  # time.monotonic() when the current result appeared
         self._problems: dict[str, str] = {}  # why scans cannot be stored, by who found it
         self.style_shown: VerdictStyle = READY
         self.icon = VerdictIcon(150)
@@ -129,8 +135,22 @@ class VerdictPanel(QFrame):
         self.setAccessibleName(
             _join_sentences(style.headline, reason, result.attendee_name, result.detail)
         )
+        self._shown_at = time.monotonic()
         if self.seconds > 0:
             self._timer.start(int(self.seconds * 1000))
+
+    def guest_moved_on(self) -> None:
+        """The code has left the camera's view: a plain "go" verdict (admitted or exit, no
+        note to read) clears once it has been up ``READ_SECONDS``. Refusals and notes keep the
+        full time: the door staff may still be dealing with that guest."""
+        result = self.result
+        if result is None or result.notes or style_for(result.verdict).sound != "ok":
+            return
+        remaining = READ_SECONDS - (time.monotonic() - self._shown_at)
+        if remaining <= 0:
+            self.clear()
+        elif not self._timer.isActive() or remaining * 1000 < self._timer.remainingTime():
+            self._timer.start(int(remaining * 1000))
 
     def show_message(self, headline: str, detail: str = "", verdict: str = "unreadable") -> None:
         """A verdict-like message that is not a scan (e.g. "NOT RECORDED", with
