@@ -181,6 +181,10 @@ def organizer_report(
         group = group_of.get(type_id, OTHER)
         expected[group] = expected.get(group, 0) + count
 
+    # Scans are replayed in corrected time (the device clock adjusted by its measured offset
+    # from the server), as the server decides first admissions: a kiosk with a fast clock does
+    # not move its guests to a later bucket or make another door's admission look second.
+    at = func.coalesce(Checkin.corrected_at, Checkin.scanned_at)
     rows = session.execute(
         select(
             Checkin.id,
@@ -190,13 +194,13 @@ def organizer_report(
             Checkin.verdict,
             Checkin.kind,
             Checkin.annuls_checkin_id,
-            Checkin.scanned_at,
+            at.label("at"),
             Checkin.double_entry,
             Ticket.ticket_type_id,
         )
         .outerjoin(Ticket, Ticket.id == Checkin.ticket_id)
         .where(Checkin.event_id == event_id)
-        .order_by(Checkin.scanned_at, Checkin.id)
+        .order_by(at, Checkin.id)
     ).all()
     annulled = {r.annuls_checkin_id for r in rows if r.kind == "annul" and r.annuls_checkin_id}
     scans = [r for r in rows if r.kind == "scan"]
@@ -204,8 +208,8 @@ def organizer_report(
     # --- the time axis ------------------------------------------------------------------
     buckets: list[datetime] = []
     if scans:
-        first = _bucket_start(scans[0].scanned_at, bucket_minutes)
-        end = scans[-1].scanned_at
+        first = _bucket_start(scans[0].at, bucket_minutes)
+        end = scans[-1].at
         if event is not None and event.ends_at is not None:
             end = max(end, min(now, event.ends_at))  # a live event: the axis runs up to now
         last = _bucket_start(end, bucket_minutes)
@@ -234,7 +238,7 @@ def organizer_report(
     cursor = 0  # next bucket whose "inside" is not yet written
 
     for r in scans:
-        b = bucket(r.scanned_at)
+        b = bucket(r.at)
         while b is not None and cursor < b:
             inside[cursor] = len(inside_now)
             cursor += 1
@@ -250,7 +254,7 @@ def organizer_report(
             continue
         if r.id in annulled or r.ticket_id is None:
             continue
-        here = Admission(r.gate, r.device_id, r.scanned_at)
+        here = Admission(r.gate, r.device_id, r.at)
         if r.verdict == Verdict.EXIT_RECORDED:
             counts["exits"] += 1
             exits_total += 1

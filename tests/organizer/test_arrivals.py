@@ -197,3 +197,34 @@ def test_csv_holds_every_chart(known, tmp_path) -> None:
     assert section("Tiers")[1:] == [
         [report.labels[g], str(report.arrived[g]), str(report.expected[g])] for g in report.groups
     ]
+
+
+def test_order_and_buckets_follow_corrected_time(known) -> None:
+    """Kiosk 1's clock ran 3 minutes fast: its North scan of P2 (device time minute 12) was
+    really at minute 9, before South's at 13; its corrected time decides which admission came
+    first and which 5-minute bucket the arrival falls in, as the server decides."""
+    from sqlalchemy import update
+
+    from app.store.models import Checkin
+
+    p2 = known.tickets["P2"]
+    north_device = known.devices["North door"]
+    with known.ctx.db.session() as s:
+        s.execute(
+            update(Checkin)
+            .where(Checkin.ticket_id == p2, Checkin.device_id == north_device)
+            .values(corrected_at=known.t0 + timedelta(minutes=9), corrected_uncertainty_s=0.2)
+        )
+        s.execute(  # South's clock was right: corrected = device time
+            update(Checkin)
+            .where(Checkin.ticket_id == p2, Checkin.device_id != north_device)
+            .values(corrected_at=known.t0 + timedelta(minutes=13), corrected_uncertainty_s=0.2)
+        )
+        s.commit()
+    report = load_report(known.ctx.db, known.ctx.event_id, "tier", known.clock)
+    doubles = {d.ticket_id: d for d in report.double_entries}
+    first, second = doubles[p2].first, doubles[p2].second
+    assert (first.gate, second.gate) == ("North door", "South door")
+    assert second.at - first.at == timedelta(minutes=4)
+    # The arrival moved from the 10–15 bucket to the 5–10 one.
+    assert report.entries[1:3] == [3, 2]
