@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from app.domain.verdicts import HEADLINES, ScanResult, Verdict
+from app.domain.verdicts import Verdict
 from app.ui.qt import QDialog, QLabel, QMessageBox, QVBoxLayout, QWidget
 from tests.support.contrast import check
 from tests.support.screens import drain, main_window
+from tests.support.screens import sample_result as scan_result
 
 pytestmark = pytest.mark.gui
 
@@ -44,22 +45,6 @@ class Failures:
 
     def assert_none(self) -> None:
         assert not self.lines, "text below WCAG AA:\n" + "\n".join(self.lines)
-
-
-def scan_result(verdict: Verdict, **extra: Any) -> ScanResult:
-    fields: dict[str, Any] = dict(
-        verdict=verdict,
-        headline=HEADLINES[verdict],
-        detail="First admitted 19:42 at North door (Kiosk 2). Ask the guest to step aside.",
-        attendee_name="Ada Lovelace",
-        tier="vip",
-        ticket_type="VIP Front Row",
-        order_number="AUR-100485",
-        ticket_number="FW26-000148",
-        offline=True,
-    )
-    fields.update(extra)
-    return ScanResult(**fields)
 
 
 def test_the_checker_catches_white_text_on_light_grey(qtbot):

@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from app.domain.verdicts import HEADLINES, ScanResult, Verdict
+from app.domain.verdicts import Verdict
 from app.ui.qt import QFontMetrics, Qt
 from tests.support.contrast import font_px
 from tests.support.screens import main_window
+from tests.support.screens import sample_result as result
 
 from .conftest import fresh_tickets
 
@@ -27,22 +28,6 @@ LONG_EMAIL = "maria-dolores.de-la-fuente-y-hernandez-castellanos.press-office@" 
     "atelier-nord-international-communications.example.com"
 )
 LONG_CODE = "7KX" * 63 + "A"  # 190 characters, no spaces, not a ticket of this event
-
-
-def result(verdict: Verdict, **extra: Any) -> ScanResult:
-    fields: dict[str, Any] = dict(
-        verdict=verdict,
-        headline=HEADLINES[verdict],
-        detail="First admitted 19:42 at North door (Kiosk 2). Last in 20:15 at South door.",
-        attendee_name="Ada Lovelace",
-        tier="vip",
-        ticket_type="VIP Front Row",
-        order_number="AUR-100485",
-        ticket_number="FW26-000148",
-        offline=True,
-    )
-    fields.update(extra)
-    return ScanResult(**fields)
 
 
 def test_every_verdict_line_is_28px_or_more_on_a_1080p_kiosk(qtbot, door_ctx):

@@ -42,3 +42,23 @@ def main_window(qtbot: Any, ctx: Any, size: tuple[int, int] = (1280, 800)) -> It
             service.stop()
         tasks.shutdown(wait=True)
         app.setStyleSheet("")
+
+
+def sample_result(verdict: Any, **extra: Any) -> Any:
+    """A full ScanResult for ``verdict`` (every line filled, offline), with ``extra`` fields
+    replaced: what the readability and contrast tests paint on the verdict panel."""
+    from app.domain.verdicts import HEADLINES, ScanResult
+
+    fields: dict[str, Any] = dict(
+        verdict=verdict,
+        headline=HEADLINES[verdict],
+        detail="First admitted 19:42 at North door (Kiosk 2). Ask the guest to step aside.",
+        attendee_name="Ada Lovelace",
+        tier="vip",
+        ticket_type="VIP Front Row",
+        order_number="AUR-100485",
+        ticket_number="FW26-000148",
+        offline=True,
+    )
+    fields.update(extra)
+    return ScanResult(**fields)
