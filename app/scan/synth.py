@@ -174,6 +174,38 @@ def _on_surface(code: np.ndarray, surface: int, ink: int) -> np.ndarray:
     return np.clip(surface + (ink - surface) * dark, 0, 255).astype(np.uint8)
 
 
+def _phone(
+    code_on_screen: np.ndarray,
+    rng: np.random.Generator,
+    screen_level: int,
+    bezel_level: int,
+    header_range: tuple[int, int],
+    line_grey: int,
+) -> np.ndarray:
+    """A phone showing ``code_on_screen``: bezel, screen, app chrome (a coloured header and
+    text lines) above the code."""
+    s = code_on_screen.shape[0]
+    margin_x, margin_top, margin_bottom = int(s * 0.12), int(s * 0.55), int(s * 0.45)
+    sw, sh = s + 2 * margin_x, s + margin_top + margin_bottom
+    bezel = int(s * 0.08) + 4
+    obj = np.full((sh + 2 * bezel, sw + 2 * bezel, 3), bezel_level, np.uint8)
+    screen = np.full((sh, sw, 3), screen_level, np.uint8)
+    header = tuple(int(v) for v in rng.integers(*header_range, 3))
+    cv2.rectangle(screen, (0, 0), (sw, int(margin_top * 0.35)), header, -1)
+    for i in range(3):
+        y = int(margin_top * (0.5 + 0.15 * i))
+        cv2.rectangle(
+            screen,
+            (margin_x, y),
+            (margin_x + int(sw * rng.uniform(0.3, 0.7)), y + 8),
+            (line_grey, line_grey, line_grey),
+            -1,
+        )
+    screen[margin_top : margin_top + s, margin_x : margin_x + s] = code_on_screen
+    obj[bezel : bezel + sh, bezel : bezel + sw] = screen
+    return obj
+
+
 def _carrier(
     code: np.ndarray, phone: bool, rng: np.random.Generator, invert: bool = False
 ) -> np.ndarray:
@@ -183,27 +215,9 @@ def _carrier(
     if phone and invert:
         screen_level = int(rng.integers(8, 46))  # dark mode: near-black, not black
         ink = int(rng.integers(190, 251))
-        margin_x, margin_top, margin_bottom = int(s * 0.12), int(s * 0.55), int(s * 0.45)
-        sw, sh = s + 2 * margin_x, s + margin_top + margin_bottom
-        bezel = int(s * 0.08) + 4
-        obj = np.full((sh + 2 * bezel, sw + 2 * bezel, 3), int(rng.integers(0, 12)), np.uint8)
-        screen = np.full((sh, sw, 3), screen_level, np.uint8)
-        header = tuple(int(v) for v in rng.integers(20, 90, 3))
-        cv2.rectangle(screen, (0, 0), (sw, int(margin_top * 0.35)), header, -1)
-        for i in range(3):
-            y = int(margin_top * (0.5 + 0.15 * i))
-            cv2.rectangle(
-                screen,
-                (margin_x, y),
-                (margin_x + int(sw * rng.uniform(0.3, 0.7)), y + 8),
-                (170, 170, 170),
-                -1,
-            )
-        screen[margin_top : margin_top + s, margin_x : margin_x + s] = _on_surface(
-            code, screen_level, ink
-        )
-        obj[bezel : bezel + sh, bezel : bezel + sw] = screen
-        return obj
+        bezel_level = int(rng.integers(0, 12))
+        on_screen = _on_surface(code, screen_level, ink)
+        return _phone(on_screen, rng, screen_level, bezel_level, (20, 90), 170)
     if invert:  # a black card printed with a light code
         card_level, ink = int(rng.integers(15, 60)), int(rng.integers(200, 246))
         margin = int(s * 0.2)
@@ -212,27 +226,9 @@ def _carrier(
         return obj
     if phone:
         screen_level = int(rng.integers(225, 256))
-        margin_x, margin_top, margin_bottom = int(s * 0.12), int(s * 0.55), int(s * 0.45)
-        sw, sh = s + 2 * margin_x, s + margin_top + margin_bottom
-        bezel = int(s * 0.08) + 4
-        obj = np.full((sh + 2 * bezel, sw + 2 * bezel, 3), int(rng.integers(5, 35)), np.uint8)
-        screen = np.full((sh, sw, 3), screen_level, np.uint8)
-        # App chrome on the screen: a coloured header and grey text lines.
-        header = tuple(int(v) for v in rng.integers(40, 220, 3))
-        cv2.rectangle(screen, (0, 0), (sw, int(margin_top * 0.35)), header, -1)
-        for i in range(3):
-            y = int(margin_top * (0.5 + 0.15 * i))
-            cv2.rectangle(
-                screen,
-                (margin_x, y),
-                (margin_x + int(sw * rng.uniform(0.3, 0.7)), y + 8),
-                (120, 120, 120),
-                -1,
-            )
-        code_on_screen = np.where(code > 127, screen_level, code).astype(np.uint8)
-        screen[margin_top : margin_top + s, margin_x : margin_x + s] = code_on_screen
-        obj[bezel : bezel + sh, bezel : bezel + sw] = screen
-        return obj
+        bezel_level = int(rng.integers(5, 35))
+        on_screen = np.where(code > 127, screen_level, code).astype(np.uint8)
+        return _phone(on_screen, rng, screen_level, bezel_level, (40, 220), 120)
     paper_level = int(rng.integers(200, 246))
     margin = int(s * 0.2)
     obj = np.full((s + margin * 3, s + 2 * margin, 3), paper_level, np.uint8)
