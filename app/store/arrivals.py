@@ -341,7 +341,8 @@ def _colours(types, group_by: str, groups: list[str]) -> dict[str, str]:
         key = t.tier if group_by == "tier" else t.name
         if t.color and key not in own:
             own[key] = t.color[:7]
-    out, spare = {}, iter(FALLBACK_COLOURS * 4)
+    out: dict[str, str] = {}
+    spare = iter(FALLBACK_COLOURS * 4)
     for group in groups:
         colour = own.get(group)
         out[group] = colour if colour and colour not in out.values() else next(spare)
