@@ -77,6 +77,14 @@ EOF
 
 run help "$SD" --help
 grep -q "usage: showdesk" "$WORK/help.out"
+grep -q "^exit codes:" "$WORK/help.out" || { echo "FAILED: --help lists no exit codes" >&2; exit 1; }
+# Two different --db (before and after the command's name): a usage error, nothing created.
+rc=0
+"$SD" --db "$WORK/one.sqlite" demo --db "$WORK/two.sqlite" >"$WORK/db-clash.out" 2>"$WORK/db-clash.err" || rc=$?
+if [ "$rc" != 2 ] || ! grep -q "different files" "$WORK/db-clash.err" || [ -e "$WORK/one.sqlite" ]; then
+    echo "FAILED: two different --db gave exit $rc" >&2; cat "$WORK/db-clash.err" >&2; exit 1
+fi
+printf '  %-14s ok (exit 2)\n' db-clash
 
 run demo "$SD" demo --db "$DB" --tickets 200 --json
 check demo 'd["tickets"] == 200'

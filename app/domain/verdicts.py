@@ -305,7 +305,7 @@ def decide(code: ReadCode, snap: Snapshot, ctx: ScanContext) -> ScanResult:
     r.first(first)
 
     if ctx.direction == "out":
-        if inside:
+        if inside and last_in is not None:  # inside: the latest move was an admission
             return r.make(
                 Verdict.EXIT_RECORDED, f"Exit recorded. In since {r.clock(last_in.scanned_at)}."
             )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.domain.stats import percentile
 from app.scan.debounce import Debouncer
 from app.scan.decoders import Decoder
 from app.scan.sources import CameraUnavailable, FrameSource, SourceUnavailable
@@ -44,7 +45,7 @@ def _mean(values: list[float]) -> float | None:
 
 
 def _p95(values: list[float]) -> float | None:
-    return float(np.percentile(values, 95)) if values else None
+    return percentile(values, 95) if values else None
 
 
 class ScanLoop:

@@ -134,6 +134,11 @@ def badge_png(session: Session, person_id: str, path: str | Path) -> Path:
 
 def badge_sheet_pdf(db: Database, event_id: str, path: str | Path) -> tuple[Path, int]:
     """All talent and crew with a badge code, eight to an A4 page. Returns (path, badges)."""
+    return write_badge_sheet(badge_infos(db, event_id), path)
+
+
+def badge_infos(db: Database, event_id: str) -> list[BadgeInfo]:
+    """What the badge sheet prints: everyone with a badge code, by department then name."""
     with db.session() as session:
         event = session.get(Event, event_id)
         people = list(
@@ -143,7 +148,11 @@ def badge_sheet_pdf(db: Database, event_id: str, path: str | Path) -> tuple[Path
         )
         rank = {d: i for i, d in enumerate(DEPARTMENTS)}
         people.sort(key=lambda p: (rank[department_key(p.department)], p.full_name.casefold()))
-        infos = [_info(p, event.name if event else "") for p in people]
+        return [_info(p, event.name if event else "") for p in people]
+
+
+def write_badge_sheet(infos: list[BadgeInfo], path: str | Path) -> tuple[Path, int]:
+    """Draw ``infos`` eight to an A4 page into a PDF (no database). Returns (path, badges)."""
     if not infos:
         raise BadgeProblem("No one on this event has a badge code yet.")
     page_w, page_h = 2480, 3508  # A4 at 300 dpi

@@ -220,8 +220,9 @@ def _person_call(session: Session, event_id: str, person_id: str) -> CallTime | 
 def _arrive(session: Session, ct: CallTime, at: datetime) -> ArrivalResult:
     person = session.get(Person, ct.person_id)
     name = person.full_name if person else "Someone"
-    tz = event_tz(session.get(Event, ct.event_id).timezone)
-    earliest = rules.merge_arrival(ct.arrived_at, at)
+    event = session.get(Event, ct.event_id)
+    tz = event_tz(event.timezone if event is not None else None)
+    earliest = rules.merge_arrival(ct.arrived_at, at) or at  # never None: ``at`` is a time
     already = ct.arrived_at is not None
     changed: list[str] = []
     if earliest != ct.arrived_at:

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import NamedTuple
 
 from sqlalchemy import insert, text
@@ -38,10 +36,6 @@ from app.store.clock import META_CLOCK_OFFSET, ClockOffset
 from app.store.db import Database, DatabaseProblem, _explain
 from app.store.models import Checkin
 from app.store.types import new_id, parse_utc, utcnow
-
-EXIT_OK = 0
-EXIT_REFUSED = 3
-EXIT_ERROR = 1
 
 
 class TierCount(NamedTuple):
@@ -458,14 +452,14 @@ _TIERS = text("SELECT id, tier FROM ticket_types WHERE event_id = :event")
 
 def event_counters(session: Session, event_id: str) -> Counters:
     """Admitted / expected / inside now, in total and per tier."""
-    tier_of = dict(session.execute(_TIERS, {"event": event_id}).all())
+    tier_of: dict[str, str] = dict(session.execute(_TIERS, {"event": event_id}).all())
     expected: dict[str, int] = {}
     for type_id, count in session.execute(_EXPECTED, {"event": event_id}):
         tier = tier_of.get(type_id, "other")
         expected[tier] = expected.get(tier, 0) + count
     rows = session.execute(_MOVES, {"event": event_id}).all()
     annulled = {r[4] for r in rows if r[3] == "annul" and r[4]}
-    last: dict[str, tuple[str, str]] = {}
+    last: dict[str, tuple[tuple[str, str], str]] = {}  # ticket -> ((scanned_at, id), verdict)
     admitted_types: dict[str, str | None] = {}
     for cid, ticket_id, verdict, kind, _annuls, scanned_at, type_id in rows:
         if kind != "scan" or cid in annulled:
@@ -540,67 +534,3 @@ def recent_scans(session: Session, event_id: str, limit: int = 20) -> list[Recen
             )
         )
     return out
-
-
-# --- command line ---------------------------------------------------------------------------
-
-
-def cli_checkin(args, decode_image: Callable[[Path], str | None] | None = None) -> int:
-    """`showdesk checkin --db PATH (--code TEXT | --image FILE) [--gate] [--direction] [--json]`.
-
-    ``decode_image`` reads the code out of an image file (the scan layer's; passed in by the
-    command layer, since the store does not import the scanner).
-    """
-    from app.store.db import current_event_id, device_id, open_database
-
-    as_json = bool(getattr(args, "json", False))
-    try:
-        if not Path(args.db).expanduser().exists():
-            raise DatabaseProblem(
-                f"There is no database at {args.db}. Create one with `showdesk demo --db {args.db}`."
-            )
-        db = open_database(args.db)
-    except DatabaseProblem as exc:
-        return _fail(str(exc), as_json)
-    try:
-        with db.session() as session:
-            event_id = current_event_id(session)
-            device = device_id(session)
-        if event_id is None:
-            return _fail("This database has no event yet. Sync it or create a demo.", as_json)
-        method = "qr"
-        if getattr(args, "image", None) is not None:
-            try:
-                if decode_image is None:
-                    return _fail("Reading codes from images is not available here.", as_json)
-                code = decode_image(Path(args.image))
-            except FileNotFoundError:
-                return _fail(f"File not found: {args.image}", as_json)
-            except ValueError as exc:
-                return _fail(str(exc), as_json)
-            method = "qr"
-        else:
-            code = args.code
-        service = CheckinService(db, event_id, device, gate=args.gate, direction=args.direction)
-        result = service.scan(code, method=method)
-    except DatabaseProblem as exc:
-        return _fail(str(exc), as_json)
-    finally:
-        db.close()
-    if as_json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False))
-    else:
-        line = result.line()
-        who = ", ".join(
-            p for p in (result.attendee_name, result.ticket_type, result.ticket_number) if p
-        )
-        print(line + (f"\n{who}" if who else ""))
-    return EXIT_OK if result.ok else EXIT_REFUSED
-
-
-def _fail(message: str, as_json: bool) -> int:
-    if as_json:
-        print(json.dumps({"error": message}, ensure_ascii=False))
-    else:
-        print(f"showdesk: {message}", file=sys.stderr)
-    return EXIT_ERROR

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.exc import DatabaseError, OperationalError
@@ -230,7 +231,7 @@ def storage_problem(db: Database, min_free_bytes: int = MIN_FREE_BYTES) -> str |
         )
     try:
         with db.engine.connect() as conn:
-            raw = conn.connection.driver_connection
+            raw = cast(sqlite3.Connection, conn.connection.driver_connection)
             raw.execute("BEGIN IMMEDIATE")
             try:
                 raw.execute(

@@ -7,27 +7,28 @@ timezone, so doors are open and entry windows include "now" whenever the demo is
 
 from __future__ import annotations
 
-import json
 import random
-import sys
+import sqlite3
 import time
 import unicodedata
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from operator import itemgetter
 from pathlib import Path
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.text import SPECIAL_LETTERS
 from app.domain.tokens import issue_token, public_key_of
-from app.store.db import Database, DatabaseProblem, set_meta
+from app.store.db import Database, set_meta
 from app.store.models import (
     Attendee,
+    Base,
     CallTime,
     Checkin,
     Designer,
@@ -48,6 +49,7 @@ from app.store.models import (
     TicketType,
     Venue,
 )
+from app.store.replica_writer import insert_rows
 from app.store.search import search_triggers_paused
 
 MAX_TICKETS = 100_000
@@ -177,8 +179,11 @@ class DemoExists(Exception):
     """The target database already holds data and --force was not given."""
 
 
+_SPECIAL_TABLE = str.maketrans(dict[str, str | int | None](SPECIAL_LETTERS))
+
+
 def _ascii(text: str) -> str:
-    text = text.translate(str.maketrans(SPECIAL_LETTERS))
+    text = text.translate(_SPECIAL_TABLE)
     text = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in text if ch.isascii() and (ch.isalnum() or ch in ".-")).lower()
 
@@ -236,16 +241,18 @@ def seed_demo(db: Database, tickets: int = 2000, seed: int = 7) -> str:
         # Generated rows are consistent by construction; per-row parent lookups are skipped
         # (a no-op if a transaction is already open) and switched back on below.
         s.connection().exec_driver_sql("PRAGMA foreign_keys=OFF")
-        raw = s.connection().connection.driver_connection
+        raw = cast(sqlite3.Connection, s.connection().connection.driver_connection)
         org_id, venue_id, event_id = new_id(), new_id(), new_id()
         private_key = _seed_key(rng)
         public_key = public_key_of(private_key)
-        s.execute(
-            insert(Organization),
+        _bulk(
+            s,
+            Organization,
             [{**base, "id": org_id, "name": "Maison Aurèle Group", "slug": "maison-aurele"}],
         )
-        s.execute(
-            insert(Venue),
+        _bulk(
+            s,
+            Venue,
             [
                 {
                     **base,
@@ -260,8 +267,9 @@ def seed_demo(db: Database, tickets: int = 2000, seed: int = 7) -> str:
                 }
             ],
         )
-        s.execute(
-            insert(Event),
+        _bulk(
+            s,
+            Event,
             [
                 {
                     **base,
@@ -302,45 +310,9 @@ def seed_demo(db: Database, tickets: int = 2000, seed: int = 7) -> str:
     return event_id
 
 
-def _bulk(s: Session, model, rows: list[dict]) -> None:
-    """executemany straight to the driver, values converted once by each column's type."""
-    if not rows:
-        return
-    table = model.__table__
-    dialect = s.get_bind().dialect
-    columns = [c for c in table.columns if c.key in rows[0]]
-    converters = [_memo(c.type.bind_processor(dialect)) for c in columns]
-    names = ", ".join(f'"{c.name}"' for c in columns)
-    marks = ", ".join("?" for _ in columns)
-    keys = [c.key for c in columns]
-    values = list(map(itemgetter(*keys), rows)) if len(keys) > 1 else [(r[keys[0]],) for r in rows]
-    typed = [i for i, conv in enumerate(converters) if conv is not None]
-    if typed:
-        # Column by column: only the typed columns (times, money, JSON) need converting.
-        data = list(zip(*values, strict=True))
-        for i in typed:
-            conv = converters[i]
-            data[i] = [None if v is None else conv(v) for v in data[i]]
-        values = list(zip(*data, strict=True))
-    s.connection().exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
-
-
-def _memo(convert):
-    """Cache a column converter for hashable values (most rows share their timestamps)."""
-    if convert is None:
-        return None
-    cache: dict = {}
-
-    def run(value):
-        try:
-            return cache[value]
-        except KeyError:
-            result = cache[value] = convert(value)
-            return result
-        except TypeError:  # unhashable (JSON lists)
-            return convert(value)
-
-    return run
+def _bulk(s: Session, model: type[Base], rows: list[dict]) -> None:
+    """One executemany of fresh rows, through the replica's writer (``replica_writer``)."""
+    insert_rows(s, model, rows)
 
 
 def _seed_key(rng: random.Random) -> str:
@@ -583,8 +555,8 @@ class _Signer:
             (private_key, t["id"], event_id, t["ticket_type_id"], t["token_serial"])
             for t in self.tickets
         ]
-        self.pool = None
-        self.results = None
+        self.pool: Executor | None = None
+        self.results: Iterator[str] | None = None
 
     def __enter__(self) -> _Signer:
         if len(self.jobs) >= self.PARALLEL_FROM:
@@ -746,8 +718,9 @@ def _runway(s, rng, new_id, event_id, base, starts_at, general_call_at, now) -> 
     fake = Faker(["fr_FR", "en_GB", "pt_BR", "sv_SE", "it_IT", "nl_NL"])
     fake.seed_instance(rng.randint(0, 10**6))
     show_id = new_id()
-    s.execute(
-        insert(RunwayShow),
+    _bulk(
+        s,
+        RunwayShow,
         [
             {
                 **base,
@@ -784,7 +757,7 @@ def _runway(s, rng, new_id, event_id, base, starts_at, general_call_at, now) -> 
             }
         )
     _bulk(s, Model, models)
-    looks = []
+    looks: list[dict[str, Any]] = []
     for d in designers:
         for _i in range(6):
             looks.append(
@@ -918,7 +891,7 @@ def _people(s, rng, new_id, fake, event_id, models, base, general_call_at, now) 
     _bulk(s, CallTime, calls)
 
 
-# --- command line ---------------------------------------------------------------------------
+# --- the database file ---------------------------------------------------------------------
 
 
 def _has_data(path: Path) -> bool:
@@ -968,36 +941,3 @@ def create_demo(path: Path, tickets: int = 2000, seed: int = 7, force: bool = Fa
         "tickets": count,
         "seconds": round(time.perf_counter() - started, 2),
     }
-
-
-def cli_demo(args) -> int:
-    """`showdesk demo [--db PATH] [--tickets N] [--seed N] [--force] [--json]`."""
-    from app.config import load_config
-
-    as_json = bool(getattr(args, "json", False))
-    path = Path(args.db) if getattr(args, "db", None) else load_config().db
-    tickets = getattr(args, "tickets", None)
-    tickets = 2000 if tickets is None else int(tickets)
-    if not 1 <= tickets <= MAX_TICKETS:
-        return _fail(f"--tickets must be between 1 and {MAX_TICKETS:,}.", as_json)
-    try:
-        summary = create_demo(
-            path, tickets, int(getattr(args, "seed", 7) or 0), bool(getattr(args, "force", False))
-        )
-    except (DemoExists, DatabaseProblem) as exc:
-        return _fail(str(exc), as_json)
-    if as_json:
-        print(json.dumps(summary, ensure_ascii=False))
-    else:
-        print(
-            f"Demo event '{summary['event']}' with {summary['tickets']:,} tickets written to {summary['db']} in {summary['seconds']} s."
-        )
-    return 0
-
-
-def _fail(message: str, as_json: bool) -> int:
-    if as_json:
-        print(json.dumps({"error": message}, ensure_ascii=False))
-    else:
-        print(f"showdesk: {message}", file=sys.stderr)
-    return 1

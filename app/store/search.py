@@ -187,7 +187,7 @@ def search_triggers_paused(
     conn = session.connection()
     names = tuple(n for n in _PAUSED_TRIGGERS if not (keep_fulltext and n in _FULLTEXT_TRIGGERS))
     marks = ", ".join("?" for _ in names)
-    triggers = dict(
+    triggers: dict[str, str] = dict(
         conn.exec_driver_sql(
             f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
             names,

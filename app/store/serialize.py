@@ -1,4 +1,6 @@
-"""Row <-> plain dict conversion shared by the outbox and the sync engine."""
+"""Row <-> plain dict conversion: ORM rows to JSON for the outbox (``row_to_dict``), and JSON
+back to constructor kwargs (``from_wire``, which lives with the replica's one writer,
+``app.store.replica_writer``, beside the conversions of pulled pages and bulk loads)."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import inspect
 
-from app.store.types import Money, UTCDateTime, parse_utc
+from app.store.replica_writer import SYNC_ONLY_COLUMNS, from_wire
+from app.store.types import UTCDateTime
 
-SYNC_ONLY_COLUMNS = frozenset({"server_version"})
+__all__ = ["SYNC_ONLY_COLUMNS", "from_wire", "row_to_dict", "to_wire"]
 
 
 def to_wire(value: Any) -> Any:
@@ -30,21 +33,4 @@ def row_to_dict(row: Any, *, include_sync: bool = False) -> dict[str, Any]:
         if not include_sync and column.key in SYNC_ONLY_COLUMNS:
             continue
         out[column.key] = to_wire(getattr(row, column.key))
-    return out
-
-
-def from_wire(model: type, data: dict[str, Any]) -> dict[str, Any]:
-    """Turn a JSON dict into constructor kwargs for ``model``, ignoring unknown keys."""
-    mapper = inspect(model)
-    out: dict[str, Any] = {}
-    for column in mapper.columns:
-        if column.key not in data:
-            continue
-        value = data[column.key]
-        if value is not None:
-            if isinstance(column.type, UTCDateTime) and isinstance(value, str):
-                value = parse_utc(value)
-            elif isinstance(column.type, Money):
-                value = Decimal(str(value))
-        out[column.key] = value
     return out

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import io
-import json
 import re
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import qrcode
 import qrcode.image.svg
@@ -76,7 +73,7 @@ def qr_version(text: str) -> int:
     return _qr(text, 1, 0).version
 
 
-def _font(size: int) -> ImageFont.ImageFont:
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     for name in ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "Arial.ttf"):
         try:
             return ImageFont.truetype(name, size)
@@ -128,54 +125,3 @@ def render_ticket_png(ticket: TicketCode | str, session: Session | None = None) 
         else:
             return render_qr_png(ticket)
     return render_qr_png(ticket.qr_text, [ticket.ticket_number, ticket.name or ""])
-
-
-def cli_ticket_qr(args) -> int:
-    """`showdesk ticket-qr --db PATH TICKET --out file.png|file.svg [--json]`."""
-    from app.store.db import DatabaseProblem, open_database
-
-    as_json = bool(getattr(args, "json", False))
-    out = Path(args.out)
-    suffix = out.suffix.lower()
-    if suffix not in (".png", ".svg"):
-        return _fail("--out must end in .png or .svg.", as_json)
-    if not Path(args.db).expanduser().exists():
-        return _fail(f"There is no database at {args.db}.", as_json)
-    try:
-        db = open_database(args.db)
-    except DatabaseProblem as exc:
-        return _fail(str(exc), as_json)
-    try:
-        with db.session() as session:
-            code = find_ticket_code(session, args.ticket)
-    except TicketNotFound as exc:
-        return _fail(str(exc), as_json)
-    finally:
-        db.close()
-    data = render_ticket_png(code) if suffix == ".png" else render_qr_svg(code.qr_text)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
-    except OSError as exc:
-        return _fail(f"Cannot write {out}: {exc.strerror or exc}.", as_json)
-    summary = {
-        "ticket_id": code.ticket_id,
-        "ticket_number": code.ticket_number,
-        "name": code.name,
-        "out": str(out),
-        "bytes": len(data),
-        "qr_version": qr_version(code.qr_text),
-    }
-    if as_json:
-        print(json.dumps(summary, ensure_ascii=False))
-    else:
-        print(f"Wrote {out} ({code.ticket_number}, {code.name or 'no name'}).")
-    return 0
-
-
-def _fail(message: str, as_json: bool) -> int:
-    if as_json:
-        print(json.dumps({"error": message}, ensure_ascii=False))
-    else:
-        print(f"showdesk: {message}", file=sys.stderr)
-    return 1

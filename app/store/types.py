@@ -33,14 +33,19 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: times must be timezone-aware")
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return format_utc(value)
 
     def process_result_value(self, value: str | None, dialect) -> datetime | None:
         if value is None:
             return None
         return parse_utc(value)
+
+
+def format_utc(value: datetime) -> str:
+    """An aware time as the replica stores it: sortable ISO-8601 UTC text ("...Z")."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: times must be timezone-aware")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_utc(value: str) -> datetime:

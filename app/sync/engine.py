@@ -1,5 +1,10 @@
 """The sync engine: push the outbox, then pull the server's changes into the replica.
 
+The engine decides (what a server answer settles, which pulled rows apply now and which wait
+behind queued edits, cursors, when a full resync sweeps); the store writes: every replicated
+row goes through ``app.store.replica_writer`` (the one conversion of wire rows, the bulk
+upserts and deletes), as the demo's bulk load does.
+
 Guarantees (see DESIGN.md "Sync" and research/sync-anchors.md):
 - exactly once: every mutation carries a UUID the server remembers; a crash between the
   server's commit and our acknowledgement is resolved by pushing again ("duplicate");
@@ -24,15 +29,16 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from app.store import replica_writer as replica
 from app.store.db import Database, get_meta, set_meta
 from app.store.models import MODEL_BY_TABLE, REPLICATED_TABLES, OutboxEntry, SyncConflict
 from app.store.search import (
@@ -40,7 +46,7 @@ from app.store.search import (
     repair_search_index_if_needed,
     search_triggers_paused,
 )
-from app.store.types import UTCDateTime, parse_utc, utcnow
+from app.store.types import UTCDateTime, format_utc, parse_utc, utcnow
 from app.sync.backends import Backend, PullPage, PushResult, SyncError
 from app.sync.status import SyncStatus
 
@@ -186,7 +192,7 @@ class SyncEngine:
                 self._push_batch(batch, report)
             if report.batches:
                 with self.db.session() as session:
-                    set_meta(session, META_LAST_PUSH, _TIME.process_bind_param(self.clock(), None))
+                    set_meta(session, META_LAST_PUSH, format_utc(self.clock()))
         return report
 
     def _next_batch(self) -> list[OutboxEntry]:
@@ -345,13 +351,7 @@ class SyncEngine:
                 made is not None and (state.get("version") or 0) < made
             ):
                 continue
-            model = MODEL_BY_TABLE.get(table)
-            if model is None:
-                continue
-            if state.get("deleted") or state.get("row") is None:
-                session.execute(delete(model.__table__).where(model.__table__.c.id == row_id))
-            else:
-                _upsert_rows(session, model, [(state["row"], state.get("version"))])
+            replica.write_server_state(session, table, row_id, state)
         _save_skipped(session, held)
 
     def _settle(self, session: Session, settled: list[tuple[OutboxEntry, int | None]]) -> None:
@@ -370,7 +370,7 @@ class SyncEngine:
                 select(outbox.c.table_name, outbox.c.row_id).where(outbox.c.state == "pending")
             )
         }
-        by_table: dict[str, list[dict[str, Any]]] = {}
+        by_table: dict[str, list[tuple[str, int]]] = {}
         for entry, version in settled:
             if version is None:
                 continue
@@ -385,20 +385,10 @@ class SyncEngine:
                     )
                     .values(base_version=version)
                 )
-            if entry.op != "delete" and entry.table_name in MODEL_BY_TABLE:
-                by_table.setdefault(entry.table_name, []).append(
-                    {"rid": entry.row_id, "ver": version}
-                )
-        for table_name, params in by_table.items():
-            table = MODEL_BY_TABLE[table_name].__table__
-            # updated_at named explicitly: its onupdate default would stamp a time the server's
-            # row does not have (a no-op push brings no new row to overwrite it)
-            conn.execute(
-                update(table)
-                .where(table.c.id == bindparam("rid"))
-                .values(server_version=bindparam("ver"), updated_at=table.c.updated_at),
-                params,
-            )
+            if entry.op != "delete":
+                by_table.setdefault(entry.table_name, []).append((entry.row_id, version))
+        for table_name, versions in by_table.items():
+            replica.stamp_server_versions(session, table_name, versions)
 
     def _record_conflict(
         self, session: Session, entry: OutboxEntry, result: PushResult
@@ -524,10 +514,9 @@ class SyncEngine:
             deletes: dict[str, list[str]] = {}
             for change in page.changes:
                 table = change.get("table")
-                model = MODEL_BY_TABLE.get(table)
-                row_id = str(change.get("id"))
-                if model is None:
+                if not isinstance(table, str) or table not in MODEL_BY_TABLE:
                     continue  # a table this version of Showdesk does not replicate
+                row_id = str(change.get("id"))
                 if self._resync_seen is not None:
                     self._resync_seen.setdefault(table, set()).add(row_id)
                 if (table, row_id) in pending:
@@ -562,7 +551,7 @@ class SyncEngine:
                 clear_search_rebuild_needed(session)
             _save_skipped(session, skipped)
             set_meta(session, META_CURSOR, page.cursor)
-            set_meta(session, META_LAST_PULL, _TIME.process_bind_param(self.clock(), None))
+            set_meta(session, META_LAST_PULL, format_utc(self.clock()))
             session.commit()
             if self._resync_seen is not None and not page.has_more:
                 self._resync_seen = None
@@ -580,37 +569,27 @@ class SyncEngine:
     @staticmethod
     def _write_page(
         session: Session,
-        upserts: dict[str, list[tuple[dict, int | None]]],
+        upserts: dict[str, list[tuple[dict[str, Any], int | None]]],
         deletes: dict[str, list[str]],
         report: PullReport,
     ) -> None:
-        for model in REPLICATED_TABLES:
-            table = model.__tablename__
-            if table in upserts:
-                report.upserted += _upsert_rows(session, model, upserts[table])
-                report.tables.add(table)
-            if table in deletes:
-                t = model.__table__
-                session.execute(delete(t).where(t.c.id.in_(deletes[table])))
-                report.deleted += len(deletes[table])
-                report.tables.add(table)
+        """The page's rows that apply now, written by the store's replica writer."""
+        written = replica.write_changes(session, upserts, deletes)
+        report.upserted += written.upserted
+        report.deleted += written.deleted
+        report.tables |= written.tables
 
     def _sweep_unseen(self, session: Session, pending: set[tuple[str, str]]) -> int:
         """End of a full resync: rows the server no longer has go, except those with changes
         still queued here."""
         assert self._resync_seen is not None
-        removed = 0
+        keep: dict[str, set[str]] = {}
         for model in REPLICATED_TABLES:
             table = model.__tablename__
-            t = model.__table__
-            seen = self._resync_seen.get(table, set())
-            keep = seen | {row_id for (tname, row_id) in pending if tname == table}
-            existing = set(session.scalars(select(t.c.id)))
-            gone = list(existing - keep)
-            for start in range(0, len(gone), 500):
-                session.execute(delete(t).where(t.c.id.in_(gone[start : start + 500])))
-            removed += len(gone)
-        return removed
+            keep[table] = self._resync_seen.get(table, set()) | {
+                row_id for (name, row_id) in pending if name == table
+            }
+        return replica.delete_missing(session, keep)
 
     def _check_clock(self, page: PullPage, round_trip: float) -> None:
         """Measure the clock offset, and keep the best recent measurement in local_meta: scans
@@ -741,138 +720,11 @@ def _hold(held: dict[str, Any], table: str, row_id: str, change: dict[str, Any])
 
 def _pending_rows(session: Session) -> set[tuple[str, str]]:
     return {
-        tuple(row)
-        for row in session.execute(
+        (table, row_id)
+        for table, row_id in session.execute(
             select(OutboxEntry.table_name, OutboxEntry.row_id).where(OutboxEntry.state == "pending")
         )
     }
-
-
-def _upsert_rows(session: Session, model: type, rows: Iterable[tuple[dict, int | None]]) -> int:
-    """Insert-or-replace rows by id: one executemany per column set, values converted the way
-    ``serialize.from_wire`` + the column types would, without building ORM objects."""
-    writer = _writer(model)
-    groups: dict[tuple[str, ...], list[tuple]] = {}
-    count = 0
-    for row, version in rows:
-        keys, values = writer.convert(row, version)
-        groups.setdefault(keys, []).append(values)
-        count += 1
-    conn = session.connection()
-    for keys, values in groups.items():
-        conn.exec_driver_sql(writer.sql(keys), values)
-    return count
-
-
-class _Writer:
-    """Converts wire rows of one table to SQLite values (as the column types store them)."""
-
-    def __init__(self, model: type) -> None:
-        from sqlalchemy import Boolean, inspect
-
-        from app.store.types import JSONText, Money
-
-        self.table = model.__tablename__
-        self.columns: list[tuple[str, Callable[[Any], Any] | None]] = []
-        self.defaults: dict[str, Any] = {}
-        for column in inspect(model).columns:
-            if column.key == "server_version":
-                continue
-            kind = column.type
-            if isinstance(kind, UTCDateTime):
-                convert = _wire_time
-            elif isinstance(kind, Money):
-                convert = _wire_money
-            elif isinstance(kind, JSONText):
-                convert = _wire_json
-            elif isinstance(kind, Boolean):
-                convert = _wire_bool
-            else:
-                convert = None
-            self.columns.append((column.key, convert))
-            if column.default is not None and not column.nullable:
-                self.defaults[column.key] = column.default
-        self._sql: dict[tuple[str, ...], str] = {}
-        # The usual wire row carries every column: one fixed key tuple, converters by position.
-        self._keys = tuple(key for key, _ in self.columns)
-        self._key_set = frozenset(self._keys)
-        self._all_keys = (*self._keys, "server_version")
-        self._typed = [(i, convert) for i, (_, convert) in enumerate(self.columns) if convert]
-
-    def convert(self, row: dict[str, Any], version: int | None) -> tuple[tuple[str, ...], tuple]:
-        if self._key_set <= row.keys():
-            values = [row[key] for key in self._keys]
-            for i, convert in self._typed:
-                if values[i] is not None:
-                    values[i] = convert(values[i])
-            values.append(version)
-            return self._all_keys, tuple(values)
-        keys: list[str] = []
-        values: list[Any] = []
-        for key, convert in self.columns:
-            if key in row:
-                value = row[key]
-            elif key in self.defaults:
-                default = self.defaults[key]
-                value = default.arg(None) if default.is_callable else default.arg
-            else:
-                continue
-            keys.append(key)
-            values.append(None if value is None else (convert(value) if convert else value))
-        keys.append("server_version")
-        values.append(version)
-        return tuple(keys), tuple(values)
-
-    def sql(self, keys: tuple[str, ...]) -> str:
-        text = self._sql.get(keys)
-        if text is None:
-            cols = ", ".join(f'"{k}"' for k in keys)
-            marks = ", ".join("?" for _ in keys)
-            sets = ", ".join(f'"{k}" = excluded."{k}"' for k in keys if k != "id")
-            text = (
-                f'INSERT INTO "{self.table}" ({cols}) VALUES ({marks}) '
-                f'ON CONFLICT ("id") DO UPDATE SET {sets}'
-            )
-            self._sql[keys] = text
-        return text
-
-
-_WRITERS: dict[type, _Writer] = {}
-
-
-def _writer(model: type) -> _Writer:
-    writer = _WRITERS.get(model)
-    if writer is None:
-        writer = _WRITERS[model] = _Writer(model)
-    return writer
-
-
-_TIME_TEXT: dict[str, str] = {}  # wire text -> stored text: bulk rows share their timestamps
-
-
-def _wire_time(value: Any) -> str:
-    if isinstance(value, str):
-        stored = _TIME_TEXT.get(value)
-        if stored is None:
-            if len(_TIME_TEXT) >= 65536:
-                _TIME_TEXT.clear()
-            stored = _TIME_TEXT[value] = _TIME.process_bind_param(parse_utc(value), None)
-        return stored
-    return _TIME.process_bind_param(value, None)
-
-
-def _wire_money(value: Any) -> str:
-    from decimal import Decimal
-
-    return str(Decimal(str(value)))
-
-
-def _wire_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def _wire_bool(value: Any) -> int:
-    return 1 if value else 0
 
 
 def jitter(delay: float) -> float:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.store.models import (
@@ -164,13 +165,18 @@ def dead_letters(session: Session) -> list[DeadLetter]:
 
 def retry_dead(session: Session, seqs: list[int]) -> int:
     """Put dead letters back in the queue (after the cause was fixed on the server)."""
-    result = session.execute(
-        update(OutboxEntry)
-        .where(
-            OutboxEntry.seq.in_(seqs),
-            OutboxEntry.state == "dead",
-        )
-        .values(state="pending", attempts=0, last_error=None, result=None)
+    # An UPDATE answers with a cursor result (it has the row count); Session.execute is typed
+    # with the general Result.
+    result = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(OutboxEntry)
+            .where(
+                OutboxEntry.seq.in_(seqs),
+                OutboxEntry.state == "dead",
+            )
+            .values(state="pending", attempts=0, last_error=None, result=None)
+        ),
     )
     return result.rowcount or 0
 
@@ -251,7 +257,8 @@ def double_entries(session: Session, event_id: str) -> list[DoubleEntry]:
     device_names = dict(session.execute(select(Device.id, Device.name)).all())
     by_ticket: dict[str, list[Checkin]] = {}
     for row in rows:
-        by_ticket.setdefault(row.ticket_id, []).append(row)
+        if row.ticket_id is not None:  # always: the query asks for flagged tickets
+            by_ticket.setdefault(row.ticket_id, []).append(row)
     out = []
     for ticket_id, scans in by_ticket.items():
         if len(scans) < 2:

@@ -86,9 +86,9 @@ class SyncRunner:
         if report and (report.push.conflict or report.push.rejected):
             tables |= {"outbox", "sync_conflicts"}
         if tables:
-            for listener in list(self._change_listeners):
+            for on_change in list(self._change_listeners):
                 try:
-                    listener(tables)
+                    on_change(tables)
                 except Exception:  # noqa: BLE001
                     log.exception("sync change listener failed")
 

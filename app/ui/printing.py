@@ -3,14 +3,21 @@
 Each printout is a QTextDocument built from plain data (``app.store.exports``), so the same
 document goes to ``write_pdf`` (QPdfWriter, A4) or ``print_document`` (QPrintDialog).
 Run cards put one model per page: they are cut apart and pinned to the racks.
+
+From a screen, a printout is a ``Paper``: its data is read on the DB worker (``run_db``) and
+the document is laid out, printed or written back on the main thread (``print_paper``,
+``save_pdf_dialog``), so printing never queries the database from the UI thread. The
+``*_document`` and ``*_pdf`` functions do both at once, for the command line and tests.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from app.errors import explain
 from app.store.db import Database
@@ -35,6 +42,9 @@ from app.ui.qt import (
     QTextDocument,
     QWidget,
 )
+from app.ui.tasks import run_db
+
+T = TypeVar("T")
 
 STYLE = """
 body { font-family: 'DejaVu Sans', sans-serif; font-size: 9pt; color: #111; }
@@ -194,20 +204,58 @@ def call_sheet_html(sheet: CallSheet) -> str:
     return "".join(parts)
 
 
-def lineup_sheet_document(db: Database, show_id: str) -> QTextDocument:
-    sheet = lineup_sheet_data(db, show_id)
+def lineup_sheet_layout(sheet: LineupSheet) -> QTextDocument:
     return _document(f"{sheet.show_name} — lineup", lineup_sheet_html(sheet))
 
 
-def run_cards_document(db: Database, show_id: str) -> QTextDocument:
-    cards = run_cards_data(db, show_id)
+def run_cards_layout(cards: list[RunCard]) -> QTextDocument:
     return _document("Run cards", run_cards_html(cards))
 
 
-def call_sheet_document(db: Database, event_id: str, now: datetime | None = None) -> QTextDocument:
-    with db.session() as session:
-        sheet = call_sheet_data(session, event_id, now)
+def call_sheet_layout(sheet: CallSheet) -> QTextDocument:
     return _document(f"{sheet.event_name} — call sheet", call_sheet_html(sheet))
+
+
+def _read_call_sheet(db: Database, event_id: str, now: datetime | None) -> CallSheet:
+    with db.session() as session:
+        return call_sheet_data(session, event_id, now)
+
+
+@dataclass(frozen=True)
+class Paper(Generic[T]):
+    """A printout from a screen: ``load`` reads its data (on the DB worker), ``layout`` makes
+    the document from that data (on the main thread)."""
+
+    load: Callable[[], T]
+    layout: Callable[[T], QTextDocument]
+
+    def document(self) -> QTextDocument:
+        """Both steps in the calling thread (the command line, tests)."""
+        return self.layout(self.load())
+
+
+def lineup_sheet_paper(db: Database, show_id: str) -> Paper[LineupSheet]:
+    return Paper(lambda: lineup_sheet_data(db, show_id), lineup_sheet_layout)
+
+
+def run_cards_paper(db: Database, show_id: str) -> Paper[list[RunCard]]:
+    return Paper(lambda: run_cards_data(db, show_id), run_cards_layout)
+
+
+def call_sheet_paper(db: Database, event_id: str, now: datetime | None = None) -> Paper[CallSheet]:
+    return Paper(lambda: _read_call_sheet(db, event_id, now), call_sheet_layout)
+
+
+def lineup_sheet_document(db: Database, show_id: str) -> QTextDocument:
+    return lineup_sheet_paper(db, show_id).document()
+
+
+def run_cards_document(db: Database, show_id: str) -> QTextDocument:
+    return run_cards_paper(db, show_id).document()
+
+
+def call_sheet_document(db: Database, event_id: str, now: datetime | None = None) -> QTextDocument:
+    return call_sheet_paper(db, event_id, now).document()
 
 
 # --- output ---------------------------------------------------------------------------------
@@ -264,19 +312,52 @@ def print_document(
     return True
 
 
+def print_paper(
+    paper: Paper[Any],
+    parent: QWidget | None,
+    done: Callable[[bool], None],
+    failed: Callable[[BaseException], None],
+    printer: QPrinter | None = None,
+) -> None:
+    """Read ``paper``'s data on the DB worker, then (main thread) lay it out and ask for a
+    printer: ``done(True)`` once printed, ``done(False)`` when cancelled, ``failed(exc)`` when
+    the data or the printout could not be made."""
+
+    def laid_out(data: Any) -> None:
+        try:
+            printed = print_document(paper.layout(data), parent, printer)
+        except Exception as exc:  # handed to the screen, shown in words
+            failed(exc)
+            return
+        done(printed)
+
+    run_db(paper.load, laid_out, failed)
+
+
 def save_pdf_dialog(
     parent: QWidget | None,
     suggested_name: str,
-    build: Callable[[], QTextDocument],
-) -> Path | None:
-    """Ask where to save, then write the PDF; a problem is shown as a sentence."""
+    paper: Paper[Any],
+    saved: Callable[[Path], None] | None = None,
+) -> None:
+    """Ask where to save, read ``paper``'s data on the DB worker, then (main thread) write the
+    PDF and call ``saved(path)``; a problem is shown as a sentence. Nothing when cancelled."""
     path, _ = QFileDialog.getSaveFileName(parent, "Save PDF", suggested_name, "PDF files (*.pdf)")
     if not path:
-        return None
+        return
     if not path.lower().endswith(".pdf"):
         path += ".pdf"
-    try:
-        return write_pdf(build(), path)
-    except Exception as exc:  # shown to the producer in words, never as a traceback
+
+    def problem(exc: BaseException) -> None:
         QMessageBox.warning(parent, "Could not save the PDF", explain(exc))
-        return None
+
+    def write(data: Any) -> None:
+        try:
+            written = write_pdf(paper.layout(data), path)
+        except Exception as exc:  # shown to the producer in words, never as a traceback
+            problem(exc)
+            return
+        if saved is not None:
+            saved(written)
+
+    run_db(paper.load, write, problem)

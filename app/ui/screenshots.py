@@ -1,5 +1,5 @@
-"""`showdesk screenshot [--out DIR]`: PNGs of the real main window on a demo database (without
-``--out``, in a new temporary folder, printed).
+"""PNGs of the real main window on a demo database, for `showdesk screenshot` (into its
+``--out`` folder, or a new temporary one).
 
 Every state is reached the real way: camera-like frames go through the real ScanLoop, decoder
 and CheckinService; the USB-scanner path feeds codes through the same service.
@@ -192,17 +192,3 @@ def output_folder(out: Path | None) -> Path:
     if out is not None:
         return Path(out).expanduser()
     return Path(tempfile.mkdtemp(prefix="showdesk-screenshots-"))
-
-
-def cli_screenshot(args: Any) -> int:
-    from app.ui.display_check import display_problem
-    from app.ui.qt import QApplication
-
-    if QApplication.instance() is None and (problem := display_problem()) is not None:
-        print(f"showdesk: {problem}", file=sys.stderr)
-        return 2
-    out = output_folder(getattr(args, "out", None))
-    for name, size in take(out):
-        print(f"{out / (name + '.png')}: {size // 1000} KB")
-    print(f"Screenshots written to {out}")
-    return 0

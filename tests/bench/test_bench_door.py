@@ -16,7 +16,7 @@ def test_bench_door_json_and_table(tmp_path) -> None:
     import subprocess
     import sys
 
-    from app.ui.door.bench import door_queue_table
+    from app.bench.door import door_queue_table
 
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     done = subprocess.run(

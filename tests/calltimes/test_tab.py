@@ -21,6 +21,13 @@ def _status(tab, name):
     return tab.row_text(name)["Status"]
 
 
+def _check_alerts(tab):
+    """Run one alert check (it reads on the DB worker) and wait for what it found."""
+    future = tab.alerts.check_now()
+    tab.qtbot.waitUntil(future.done)
+    return future.result()
+
+
 def test_board_turns_late_when_the_clock_passes_a_call(make_tab, clock):
     tab = make_tab()
     assert _status(tab, "Fatima Zahra") == "Scheduled"  # due 16:30 Paris (GC -30)
@@ -92,15 +99,15 @@ def test_alert_fires_as_a_non_modal_notification(make_tab, clock):
     tab.mark_selected_arrived()
     tab.qtbot.waitUntil(lambda: _status(tab, "Bruno Costa") == "ARRIVED")
     clock.now = GENERAL_CALL - timedelta(minutes=70)  # Ana and Bruno due at 16:00 Paris
-    fired = tab.alerts.check_now()
+    fired = _check_alerts(tab)
     assert [a.name for a in fired] == ["Ana Silva"]  # Bruno has arrived
     tab.qtbot.waitUntil(lambda: tab.alert_stack.visible_messages() != [])
     toast = tab.alert_stack.toasts[-1]
     assert toast.message == "Ana Silva (Models) is due at 16:00 — not arrived"
     assert not toast.isModal() and toast.isVisible()
-    assert tab.alerts.check_now() == []  # each alert once
+    assert _check_alerts(tab) == []  # each alert once
     clock.now = GENERAL_CALL - timedelta(minutes=60)
-    assert [a.kind for a in tab.alerts.check_now()] == ["due"]
+    assert [a.kind for a in _check_alerts(tab)] == ["due"]
     tab.qtbot.waitUntil(lambda: len(tab.alert_stack.toasts) == 2)
 
 
@@ -165,7 +172,8 @@ def test_call_sheet_prints_through_the_print_dialog(make_tab, tmp_path):
     out = tmp_path / "call-sheet.pdf"
     seen: list[str] = []
     answer_print_dialog(True, seen)
-    tab.print_call_sheet(printer_to_file(out))
+    tab.print_call_sheet(printer_to_file(out))  # its data is read on the DB worker
+    tab.qtbot.waitUntil(lambda: "sent to the printer" in tab.message.text(), timeout=10_000)
     assert seen == ["Print"]
     text = " ".join(page.extract_text() for page in PdfReader(str(out)).pages)
     assert "Fatima Zahra" in " ".join(text.split())

@@ -94,7 +94,6 @@ def _wait_for():
 def main() -> int:
     """`showdesk --kiosk` through run_app (splash, settings, window), checked from inside its
     event loop."""
-    import argparse
     import os
 
     from app.store.db import open_database
@@ -125,7 +124,7 @@ def main() -> int:
 
         QTimer.singleShot(0, run)
 
-    code = run_app(argparse.Namespace(db=path, kiosk=True), on_window=on_window)
+    code = run_app(db=path, kiosk=True, on_window=on_window)
     out["exit_code"] = code
     print(json.dumps(out))
     return 0

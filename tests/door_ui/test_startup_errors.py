@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-
 from app.store.db import DatabaseProblem, open_database
 from app.ui import main
 from app.ui.qt import QMessageBox
@@ -40,7 +38,7 @@ def test_run_app_on_a_damaged_database_returns_non_zero(qapp, tmp_path, monkeypa
         "critical",
         staticmethod(lambda parent, title, text: shown.append((title, text))),
     )
-    code = main.run_app(argparse.Namespace(db=path, kiosk=False))
+    code = main.run_app(db=path, kiosk=False)
     assert code == 2
     assert len(shown) == 1
     title, text = shown[0]

@@ -17,16 +17,15 @@ from pathlib import Path
 def main() -> int:
     from sqlalchemy import func, select
 
-    from app.domain.bench_lineup import synthetic_lineup
     from app.store.models import OutboxEntry
     from app.ui import tasks
     from app.ui.lineup import LineupTab
-    from app.ui.lineup.bench import _seeded_context
     from app.ui.qt import QApplication
     from app.ui.screenshots import wait_for
+    from tests.support.lineup import seeded_context, synthetic_lineup
 
     app = QApplication(sys.argv)
-    ctx = _seeded_context(synthetic_lineup(12), Path(tempfile.mkdtemp()))
+    ctx = seeded_context(synthetic_lineup(12), Path(tempfile.mkdtemp()))
     tab = LineupTab(ctx)
     tab.setGeometry(0, 0, 1200, 760)
     tab.show()

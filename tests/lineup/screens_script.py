@@ -19,11 +19,10 @@ def xrandr(*args: str) -> None:
 
 
 def main() -> int:
-    from app.domain.bench_lineup import synthetic_lineup
     from app.ui import show_display, tasks
-    from app.ui.lineup.bench import _seeded_context
     from app.ui.qt import QApplication, QWidget
     from app.ui.screenshots import wait_for
+    from tests.support.lineup import seeded_context, synthetic_lineup
 
     app = QApplication(sys.argv)
     xrandr("--setmonitor", "CONTROL", "640/1x800/1+0+0", "none")
@@ -31,7 +30,7 @@ def main() -> int:
     names = lambda: {s.name() for s in app.screens()}  # noqa: E731
     assert wait_for(app, lambda: {"CONTROL", "TV"} <= names()), names()
 
-    ctx = _seeded_context(synthetic_lineup(12), Path(tempfile.mkdtemp()))
+    ctx = seeded_context(synthetic_lineup(12), Path(tempfile.mkdtemp()))
     from app.store import lineup_store
 
     show_id = lineup_store.list_shows(ctx.db, ctx.event_id)[0].id

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import pytest
 
-from app.domain.bench_lineup import cli_bench_lineup, naive_quick_changes, synthetic_lineup
+from app.bench.lineup import naive_quick_changes, run
+from tests.support.lineup import synthetic_lineup
 
 
 def test_naive_baseline_finds_the_same_quick_changes():
@@ -21,12 +21,9 @@ def test_naive_baseline_finds_the_same_quick_changes():
 
 @pytest.mark.gui
 def test_bench_prints_json_with_domain_baseline_and_ui(qtbot):
-    out: list[str] = []
-    args = argparse.Namespace(looks=30, moves=25, json=True)
-    from app.ui.lineup.bench import bench_board_and_display
+    from app.bench.lineup_ui import bench_board_and_display
 
-    assert cli_bench_lineup(args, printer=out.append, ui_bench=bench_board_and_display) == 0
-    result = json.loads(out[0])
+    result = json.loads(json.dumps(run(30, 25, ui_bench=bench_board_and_display)))
     d = result["domain"]
     assert d["fractional"]["n"] == 25 and d["naive_baseline"]["n"] == 25
     assert (

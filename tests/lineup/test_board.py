@@ -295,9 +295,9 @@ def test_print_goes_through_the_print_dialog_to_the_printer(
     out = tmp_path / f"{kind}.pdf"
     seen: list[str] = []
     answer_print_dialog(True, seen)
-    tab.print_paper(kind, printer_to_file(out))
+    tab.print_paper(kind, printer_to_file(out))  # its data is read on the DB worker
+    qtbot.waitUntil(lambda: "sent to the printer" in tab.status_line.text(), timeout=10_000)
     assert seen == ["Print"]
-    assert "sent to the printer" in tab.status_line.text()
     reader = PdfReader(str(out))
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
     assert len(reader.pages) >= pages
@@ -311,6 +311,9 @@ def test_cancelled_print_prints_nothing(qtbot, make_tab, tmp_path):
     tab = make_tab()
     tab.say("")
     out = tmp_path / "never.pdf"
-    answer_print_dialog(False, [])
+    seen: list[str] = []
+    answer_print_dialog(False, seen)
     tab.print_paper("lineup", printer_to_file(out))
+    qtbot.waitUntil(lambda: seen == ["Print"], timeout=10_000)  # the dialog came and went
+    qtbot.wait(50)
     assert not out.exists() and tab.status_line.text() == ""

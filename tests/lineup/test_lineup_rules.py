@@ -7,7 +7,6 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.bench_lineup import synthetic_lineup
 from app.domain.lineup import (
     EMPTY_MESSAGE,
     MODEL_REMOVED,
@@ -21,6 +20,7 @@ from app.domain.lineup import (
     previous_status,
 )
 from app.domain.order_keys import rebalance
+from tests.support.lineup import synthetic_lineup
 
 from .conftest import SHOW_START
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app.cli.devices import run_import, run_revoke
 from app.store.db import open_database, set_meta
 from app.store.models import Attendee, OutboxEntry, Ticket
 from app.sync.backends import DeviceRevoked, PostgresBackend, SupabaseBackend
-from app.sync.device_cli import cli_devices_revoke, cli_outbox_import
 from app.sync.engine import SyncEngine
 from app.sync.revocation import ExportProblem, new_recovery_key, open_sealed, read_retirement
 from app.sync.runner import SyncRunner
@@ -80,7 +80,7 @@ def test_a_revoked_kiosk_seals_wipes_stops_and_the_organizer_recovers(
     monkeypatch.setenv("SHOWDESK_CONFIG", str(config_file))
     key_file = tmp_path / "keys" / "kiosk.pem"
     assert (
-        cli_devices_revoke(
+        run_revoke(
             argparse.Namespace(device="kiosk", key_out=key_file, json=True, db=organizer.db.path)
         )
         == 0
@@ -112,9 +112,7 @@ def test_a_revoked_kiosk_seals_wipes_stops_and_the_organizer_recovers(
 
     # the organizer opens it with the key and the three scans reach the server
     assert (
-        cli_outbox_import(
-            argparse.Namespace(file=export, key=key_file, json=True, db=organizer.db.path)
-        )
+        run_import(argparse.Namespace(file=export, key=key_file, json=True, db=organizer.db.path))
         == 0
     )
     report = organizer.sync_once()
@@ -122,9 +120,7 @@ def test_a_revoked_kiosk_seals_wipes_stops_and_the_organizer_recovers(
     server = {str(r["id"]) for r in world.server_checkins()}
     assert {r.checkin_id for r in unsent} <= server
     # importing twice queues nothing new, and the server would answer "duplicate" anyway
-    cli_outbox_import(
-        argparse.Namespace(file=export, key=key_file, json=True, db=organizer.db.path)
-    )
+    run_import(argparse.Namespace(file=export, key=key_file, json=True, db=organizer.db.path))
     assert organizer.sync_once().push.applied == 0
     organizer.backend.close()
     organizer.db.close()

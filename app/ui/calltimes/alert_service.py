@@ -1,9 +1,11 @@
 """Call alerts on a timer: a few minutes before, and at, each call of someone not arrived.
 
 APScheduler's BackgroundScheduler runs ``check_now`` every ``interval_seconds`` on its own
-thread: it reads the board from the replica (so arrivals synced from other devices count),
-asks the domain which alerts are due at the injected clock's time, remembers them so each
-fires once, and hands them to ``deliver`` on the UI thread (``app.ui.tasks.on_main_thread``).
+thread. The check itself runs on the DB worker (``app.ui.tasks.run_db``), like every other read
+of the screens: it reads the board from the replica (so arrivals synced from other devices
+count), asks the domain which alerts are due at the injected clock's time, remembers them so
+each fires once, and hands them to ``deliver`` on the UI thread. The scheduler's thread only
+waits for that check to finish (one at a time); the UI thread never waits.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import datetime
 
 from app.domain import calltimes as rules
 from app.store.calltimes_store import load_board
 from app.store.db import Database
-from app.ui.tasks import on_main_thread
+from app.ui.tasks import on_main_thread, run_db
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,9 @@ class AlertService:
 
         if self._scheduler is not None:
             return
+        # Called on the main thread: this makes sure the dispatcher that carries results back
+        # lives there before the scheduler's thread first asks for it.
+        on_main_thread(lambda: None)
         scheduler = BackgroundScheduler(daemon=True)
         scheduler.add_job(
             self._job,
@@ -71,12 +77,16 @@ class AlertService:
 
     def _job(self) -> None:
         try:
-            self.check_now()
+            self.check_now().result()
         except Exception:  # a bad tick must not kill the schedule; the next one retries
             log.exception("call alert check failed")
 
-    def check_now(self) -> list[rules.Alert]:
-        """Find the alerts due now, mark them fired, and deliver them on the UI thread."""
+    def check_now(self) -> Future[list[rules.Alert]]:
+        """Check on the DB worker: find the alerts due now, mark them fired, and deliver them
+        on the UI thread. The future holds the alerts found (or the check's exception)."""
+        return run_db(self._check, on_error=lambda _exc: None)
+
+    def _check(self) -> list[rules.Alert]:
         with self.db.session() as session:
             board = load_board(session, self.event_id)
         now = self.clock()

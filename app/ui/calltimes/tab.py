@@ -636,26 +636,38 @@ class CallTimesTab(QWidget):
             self.alert_stack.show_alert(alert.title, alert.message, level)
 
     # --- paper ------------------------------------------------------------------------------
-    def _call_sheet_doc(self):
-        from app.ui.printing import call_sheet_document
+    # The data of every printout and export is read on the DB worker; the main thread only
+    # asks where to save and lays the document out (app.ui.printing).
 
-        return call_sheet_document(self.ctx.db, self.ctx.event_id, self.clock())
+    def _call_sheet_paper(self) -> Any:
+        from app.ui.printing import call_sheet_paper
+
+        return call_sheet_paper(self.ctx.db, self.ctx.event_id, self.clock())
 
     def print_call_sheet(self, printer=None) -> None:
-        from app.ui.printing import print_document
+        from app.ui.printing import print_paper
 
-        try:
-            if print_document(self._call_sheet_doc(), self, printer):
+        def done(printed: bool) -> None:
+            if printed:
                 self.show_message("Call sheet sent to the printer.")
-        except Exception as exc:  # shown in words
-            self.show_message(f"Could not print: {explain(exc)}")
+
+        print_paper(
+            self._call_sheet_paper(),
+            self,
+            done,
+            lambda exc: self.show_message(f"Could not print: {explain(exc)}"),
+            printer,
+        )
 
     def save_call_sheet_pdf(self) -> None:
         from app.ui.printing import save_pdf_dialog
 
-        path = save_pdf_dialog(self, "call-sheet.pdf", self._call_sheet_doc)
-        if path:
-            self.show_message(f"Call sheet saved to {path}.")
+        save_pdf_dialog(
+            self,
+            "call-sheet.pdf",
+            self._call_sheet_paper(),
+            lambda path: self.show_message(f"Call sheet saved to {path}."),
+        )
 
     def export_csv(self) -> None:
         from app.store.exports import export_calltimes_csv
@@ -665,25 +677,35 @@ class CallTimesTab(QWidget):
         )
         if not path:
             return
-        try:
-            export_calltimes_csv(self.ctx.db, self.ctx.event_id, path, clock=self.clock)
-            self.show_message(f"Call times exported to {path}.")
-        except Exception as exc:
-            QMessageBox.warning(self, "Could not export", explain(exc))
+        db, event_id, clock = self.ctx.db, self.ctx.event_id, self.clock
+        run_db(
+            lambda: export_calltimes_csv(db, event_id, path, clock=clock),
+            lambda written: self.show_message(f"Call times exported to {written}."),
+            lambda exc: QMessageBox.warning(self, "Could not export", explain(exc)),
+        )
 
     def save_badges_pdf(self) -> None:
-        from app.store.badges import badge_sheet_pdf
+        from app.store.badges import badge_infos, write_badge_sheet
+        from app.ui.tasks import run_task
 
         path, _ = QFileDialog.getSaveFileName(
             self, "Save badges", "badges.pdf", "PDF files (*.pdf)"
         )
         if not path:
             return
-        try:
-            _, count = badge_sheet_pdf(self.ctx.db, self.ctx.event_id, path)
-            self.show_message(f"{count} badges saved to {path}.")
-        except Exception as exc:
+        db, event_id = self.ctx.db, self.ctx.event_id
+
+        def failed(exc: BaseException) -> None:
             QMessageBox.warning(self, "Could not save the badges", explain(exc))
+
+        def saved(result: tuple[Any, int]) -> None:
+            self.show_message(f"{result[1]} badges saved to {path}.")
+
+        def render(infos: list[Any]) -> None:
+            # Drawing eight badges a page is slow: the task pool, not the DB worker.
+            run_task(lambda: write_badge_sheet(infos, path), saved, failed)
+
+        run_db(lambda: badge_infos(db, event_id), render, failed)
 
     # --- misc -------------------------------------------------------------------------------
     def show_message(self, text: str) -> None:

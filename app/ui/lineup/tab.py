@@ -53,8 +53,8 @@ from app.ui.tasks import run_db
 ALL = "__all__"
 SAVE_AFTER_MS = 40
 _PAPER = {
-    "lineup": ("lineup_sheet_document", "Lineup sheet"),
-    "run-cards": ("run_cards_document", "Run cards"),
+    "lineup": ("lineup_sheet_paper", "Lineup sheet"),
+    "run-cards": ("run_cards_paper", "Run cards"),
 }
 _RESTYLE = {QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange}
 
@@ -681,10 +681,10 @@ class LineupTab(QWidget):
     # --- paper (printing lives in app.ui.printing) --------------------------------------
 
     def _lineup_pdf(self) -> None:
-        self._pdf("lineup", "lineup_sheet_document")
+        self._pdf("lineup", "lineup_sheet_paper")
 
     def _run_cards_pdf(self) -> None:
-        self._pdf("run-cards", "run_cards_document")
+        self._pdf("run-cards", "run_cards_paper")
 
     def print_paper(self, kind: str, printer=None) -> None:
         """Print the lineup sheet (``lineup``) or the run cards (``run-cards``)."""
@@ -694,12 +694,19 @@ class LineupTab(QWidget):
         from app.ui import printing
 
         builder, label = _PAPER[kind]
-        try:
-            doc = getattr(printing, builder)(self.ctx.db, self.show_id)
-            if printing.print_document(doc, self, printer):
+
+        def done(printed: bool) -> None:
+            if printed:
                 self.say(f"{label} sent to the printer.")
-        except Exception as exc:  # shown to the producer in words
-            self.say(f"Could not print: {explain(exc)}")
+
+        # The sheet's data is read on the DB worker, then laid out and printed here.
+        printing.print_paper(
+            getattr(printing, builder)(self.ctx.db, self.show_id),
+            self,
+            done,
+            lambda exc: self.say(f"Could not print: {explain(exc)}"),  # in words
+            printer,
+        )
 
     def _pdf(self, suffix: str, builder: str) -> None:
         if self.show_id is None:
@@ -710,5 +717,5 @@ class LineupTab(QWidget):
         db, show_id = self.ctx.db, self.show_id
         name = (self.show_picker.currentText().split(" (")[0] or "show").replace(" ", "-").lower()
         printing.save_pdf_dialog(
-            self, f"{name}-{suffix}.pdf", lambda: getattr(printing, builder)(db, show_id)
+            self, f"{name}-{suffix}.pdf", getattr(printing, builder)(db, show_id)
         )

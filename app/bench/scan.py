@@ -10,16 +10,18 @@ at a fixed print size."""
 from __future__ import annotations
 
 import base64
-import json
 import os
 import platform
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
+from app.bench.stats import format_table, mean, percentile, summary
 from app.domain.tokens import issue_token
 from app.scan.decoders import ChainDecoder, DecoderUnavailable, build_chain
 from app.scan.loop import ScanLoop
@@ -56,19 +58,19 @@ class Row:
         d.pop("ms")
         d.pop("cpu_ms")
         if self.ms:
-            a = np.array(self.ms)
             d.update(
                 read_pct=round(100.0 * self.read / max(self.codes, 1), 2),
-                mean_ms=round(float(a.mean()), 2),
-                p50_ms=round(float(np.percentile(a, 50)), 2),
-                p95_ms=round(float(np.percentile(a, 95)), 2),
-                max_ms=round(float(a.max()), 2),
-                cpu_p95_ms=round(float(np.percentile(self.cpu_ms, 95)), 2),
+                mean_ms=round(mean(self.ms), 2),
+                **summary(self.ms, {"p50_ms": 50, "p95_ms": 95, "max_ms": "max"}, 2),
+                cpu_p95_ms=round(percentile(self.cpu_ms, 95), 2),
             )
+            d.pop("n")
         return d
 
 
-def run_config(label: str, spec: str, frames: list[tuple[np.ndarray, str | bytes | None]]) -> Row:
+def run_config(
+    label: str, spec: str, frames: Sequence[tuple[np.ndarray, str | bytes | None]]
+) -> Row:
     row = Row(label, spec)
     try:
         decoder = build_chain(spec)
@@ -118,14 +120,14 @@ class _TimedSource:
 
 
 def run_loop_latency(
-    frames: list[tuple[np.ndarray, str | None]], scenes: int, hold: int = 8
+    frames: Sequence[tuple[np.ndarray, str | bytes | None]], scenes: int, hold: int = 8
 ) -> dict:
     """Guests one after another in front of a 30 fps camera: a few empty frames, then a code
     held for ``hold`` frames. Latency = first frame showing the code handed out -> on_code."""
     empty = [f for f, e in frames if e is None] or [np.zeros_like(frames[0][0])]
     coded: list[tuple[np.ndarray, str]] = []
     for f, e in frames:  # each guest a different code (a repeat would be debounced)
-        if e is not None and e not in {t for _, t in coded} and len(coded) < scenes:
+        if isinstance(e, str) and e not in {t for _, t in coded} and len(coded) < scenes:
             coded.append((f, e))
     script: list[tuple[np.ndarray, str | None]] = []
     first_index: dict[str, int] = {}
@@ -151,7 +153,7 @@ def run_loop_latency(
         if t in arrivals and i < len(source.handed_out)
     ]
     stats = loop.stats
-    out = {
+    out: dict[str, Any] = {
         "guests": len(coded),
         "read": len(latencies),
         "wrong": len(set(arrivals) - set(first_index)),
@@ -159,11 +161,10 @@ def run_loop_latency(
         "frames_dropped": stats.frames_dropped,
     }
     if latencies:
-        a = np.array(latencies)
         out.update(
-            latency_p50_ms=round(float(np.percentile(a, 50)), 1),
-            latency_p95_ms=round(float(np.percentile(a, 95)), 1),
-            latency_max_ms=round(float(a.max()), 1),
+            latency_p50_ms=round(percentile(latencies, 50), 1),
+            latency_p95_ms=round(percentile(latencies, 95), 1),
+            latency_max_ms=round(max(latencies), 1),
         )
     return out
 
@@ -182,7 +183,7 @@ CHARSET_CASES = [
 ]
 
 
-def real_world_frames(n: int, seed: int) -> dict[str, list[tuple[np.ndarray, str | None]]]:
+def real_world_frames(n: int, seed: int) -> dict[str, list[tuple[np.ndarray, str | bytes | None]]]:
     """Camera frames of inverted and of mirrored codes (about a fifth without a code)."""
     return {
         "inverted (light on dark)": frame_set(
@@ -227,7 +228,16 @@ def _ticket_pair(rng: np.random.Generator, private_key: str) -> dict[int, str]:
         key: str(uuid.UUID(bytes=rng.bytes(16), version=4))
         for key in ("ticket_id", "event_id", "ticket_type_id")
     }
-    return {v: issue_token(private_key, **ids, version=v) for v in (1, 2)}
+    return {
+        v: issue_token(
+            private_key,
+            ticket_id=ids["ticket_id"],
+            event_id=ids["event_id"],
+            ticket_type_id=ids["ticket_type_id"],
+            version=v,
+        )
+        for v in (1, 2)
+    }
 
 
 def ticket_code_frames(
@@ -276,32 +286,43 @@ def _machine() -> dict:
     }
 
 
-def _table(rows: list[Row], meta: dict) -> str:
+def scan_table(result: dict) -> str:
+    """The human form of :func:`run`'s document."""
+    meta, rows = result, result["results"]
+    table: list[tuple] = []
+    for r in rows:
+        if r.get("unavailable"):
+            table.append((f"{r['label']}: not available: {r['unavailable']}",))
+            continue
+        table.append(
+            (
+                r["label"],
+                f"{r['read_pct']:.1f}% {r['read']}/{r['codes']}",
+                r["wrong"],
+                r["false_positives"],
+                r["mean_ms"],
+                r["p50_ms"],
+                r["p95_ms"],
+                r["max_ms"],
+                r["cpu_p95_ms"],
+            )
+        )
     lines = [
-        f"bench scan: {meta['frames']} frames 1280x720 (seed {meta['seed']}), "
-        f"{meta['code_frames']} with a code, {meta['empty_frames']} without; "
-        f"generated in {meta['generate_s']:.1f} s",
-        f"machine: {meta['machine']['cpus']} CPUs, load average {meta['machine']['load_avg_1m']} "
-        "(shared machine: timings vary with other work)",
-        "",
-        f"{'decoder':<17}{'read':>14}{'wrong':>7}{'false+':>8}{'mean ms':>9}{'p50':>7}{'p95':>7}"
-        f"{'max':>8}{'cpu p95':>9}",
+        format_table(
+            ("decoder", "read", "wrong", "false+", "mean ms", "p50", "p95", "max", "cpu p95"),
+            table,
+            title=f"bench scan: {meta['frames']} frames 1280x720 (seed {meta['seed']}), "
+            f"{meta['code_frames']} with a code, {meta['empty_frames']} without; "
+            f"generated in {meta['generate_s']:.1f} s\n"
+            f"machine: {meta['machine']['cpus']} CPUs, load average "
+            f"{meta['machine']['load_avg_1m']} (shared machine: timings vary with other work)\n",
+            decimals=1,
+        )
     ]
     for r in rows:
-        if r.unavailable:
-            lines.append(f"{r.label:<17}not available: {r.unavailable}")
-            continue
-        s = r.summary()
-        read = f"{s['read_pct']:.1f}% {r.read}/{r.codes}"
-        lines.append(
-            f"{r.label:<17}{read:>14}{r.wrong:>7}{r.false_positives:>8}"
-            f"{s['mean_ms']:>9.1f}{s['p50_ms']:>7.1f}{s['p95_ms']:>7.1f}{s['max_ms']:>8.1f}"
-            f"{s['cpu_p95_ms']:>9.1f}"
-        )
-    for r in rows:
-        if r.stages:
-            hits = ", ".join(f"{k} {v}" for k, v in r.stages.items())
-            lines.append(f"\n{r.label}: codes read per stage: {hits}")
+        if r.get("stages"):
+            hits = ", ".join(f"{k} {v}" for k, v in r["stages"].items())
+            lines.append(f"\n{r['label']}: codes read per stage: {hits}")
     extra = meta.get("real_world")
     if extra:
         lines.append("\nreal-world codes (auto):")
@@ -349,9 +370,12 @@ def _table(rows: list[Row], meta: dict) -> str:
     return "\n".join(lines)
 
 
-def cli_bench_scan(args) -> int:
-    n = max(int(getattr(args, "frames", 180) or 180), 1)
-    seed = int(getattr(args, "seed", 1) or 0)
+def run(
+    frames_n: int = 180, seed: int = 1, loop_scenes: int = 40, extra_frames: int | None = None
+) -> dict:
+    """The figures of `showdesk bench scan`, as one JSON-ready document."""
+    n = max(int(frames_n or 180), 1)
+    seed = int(seed or 0)
     t0 = time.perf_counter()
     payloads = ticket_like_payloads(max(n // 2, 8), seed)
     frames = frame_set(payloads, n, seed)
@@ -366,8 +390,7 @@ def cli_bench_scan(args) -> int:
         "generate_s": round(generate_s, 2),
         "machine": _machine(),
     }
-    extra_n = getattr(args, "extra_frames", None)
-    extra_n = max(n // 3, 1) if extra_n is None else int(extra_n)
+    extra_n = max(n // 3, 1) if extra_frames is None else int(extra_frames)
     if extra_n > 0:
         meta["real_world"] = [
             {**run_config(label, "auto", vframes).summary(), "frames": len(vframes)}
@@ -384,10 +407,6 @@ def cli_bench_scan(args) -> int:
                 for v, f in ticket_frames.items()
             ],
         }
-    if getattr(args, "loop_scenes", 40):
-        meta["loop"] = run_loop_latency(frames, int(getattr(args, "loop_scenes", 40)))
-    if getattr(args, "json", False):
-        print(json.dumps({**meta, "results": [r.summary() for r in rows]}, indent=2))
-    else:
-        print(_table(rows, meta))
-    return 0
+    if loop_scenes:
+        meta["loop"] = run_loop_latency(frames, int(loop_scenes))
+    return {**meta, "results": [r.summary() for r in rows]}

@@ -11,7 +11,6 @@ Measured in one run, on the same server and data:
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import tempfile
@@ -21,8 +20,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from app.bench.stats import format_table
 from app.store.db import open_database, set_meta
-from app.store.models import MODEL_BY_TABLE, REPLICATED_TABLES, Checkin, OutboxEntry
+from app.store.models import REPLICATED_TABLES, Checkin, OutboxEntry, Ticket
 from app.store.outbox import record
 from app.store.serialize import from_wire
 from app.store.types import new_id, utcnow
@@ -37,31 +37,46 @@ Showdesk's tables unqualified (the sync engine's backend qualifies every name it
 TARGETS = {"initial_rows_per_s": 10_000, "incremental_s": 1.0, "push_10k_s": 10.0, "a_to_b_s": 5.0}
 
 
+def _first(cursor: Any) -> Any:
+    """The first column of the one row a query returns."""
+    row = cursor.fetchone()
+    assert row is not None, "the query returned no row"
+    return row[0]
+
+
 def seed_server(dsn: str, tickets: int) -> dict[str, str]:
     """An organization, venue, event, ticket type, one order per 10 tickets, N attendees and
     N tickets (legacy plain codes ``BENCH-<n>``), generated server-side."""
     import psycopg
 
     with psycopg.connect(dsn, autocommit=True, options=SHOWDESK_TABLES) as conn:
-        org = conn.execute(
-            "insert into organizations (name, slug) values ('Bench House', 'bench') returning id"
-        ).fetchone()[0]
-        venue = conn.execute(
-            "insert into venues (organization_id, name, timezone) values "
-            "(%s, 'Bench Hall', 'Europe/Paris') returning id",
-            (org,),
-        ).fetchone()[0]
-        event = conn.execute(
-            "insert into events (organization_id, venue_id, name, slug, timezone, starts_at, "
-            "ends_at) values (%s, %s, 'Bench Show', 'bench-show', 'Europe/Paris', "
-            "now() - interval '1 hour', now() + interval '6 hours') returning id",
-            (org, venue),
-        ).fetchone()[0]
-        ttype = conn.execute(
-            "insert into ticket_types (event_id, name, tier, price) values "
-            "(%s, 'General', 'general', 25) returning id",
-            (event,),
-        ).fetchone()[0]
+        org = _first(
+            conn.execute(
+                "insert into organizations (name, slug) values ('Bench House', 'bench') returning id"
+            )
+        )
+        venue = _first(
+            conn.execute(
+                "insert into venues (organization_id, name, timezone) values "
+                "(%s, 'Bench Hall', 'Europe/Paris') returning id",
+                (org,),
+            )
+        )
+        event = _first(
+            conn.execute(
+                "insert into events (organization_id, venue_id, name, slug, timezone, starts_at, "
+                "ends_at) values (%s, %s, 'Bench Show', 'bench-show', 'Europe/Paris', "
+                "now() - interval '1 hour', now() + interval '6 hours') returning id",
+                (org, venue),
+            )
+        )
+        ttype = _first(
+            conn.execute(
+                "insert into ticket_types (event_id, name, tier, price) values "
+                "(%s, 'General', 'general', 25) returning id",
+                (event,),
+            )
+        )
         conn.execute(
             "insert into orders (event_id, order_number, buyer_name, buyer_email, total) "
             "select %s, 'B' || lpad(g::text, 7, '0'), 'Buyer ' || g, 'buyer' || g || "
@@ -89,11 +104,13 @@ def seed_server(dsn: str, tickets: int) -> dict[str, str]:
         )
         conn.execute("analyze")
         devices = [
-            conn.execute(
-                "insert into devices (organization_id, name, gate) values "
-                "(%s, %s, %s) returning id",
-                (org, name, gate),
-            ).fetchone()[0]
+            _first(
+                conn.execute(
+                    "insert into devices (organization_id, name, gate) values "
+                    "(%s, %s, %s) returning id",
+                    (org, name, gate),
+                )
+            )
             for name, gate in (("Kiosk A", "North"), ("Kiosk B", "South"))
         ]
     return {
@@ -114,27 +131,35 @@ def seed_platform(dsn: str, tickets: int) -> dict[str, str]:
     import psycopg
 
     with psycopg.connect(dsn, autocommit=True, options="-c search_path=public,extensions") as conn:
-        org = conn.execute(
-            "insert into organizations (name, slug) values ('Bench Platform', 'bench-platform')"
-            " returning id"
-        ).fetchone()[0]
-        venue = conn.execute(
-            "insert into venues (organization_id, name, address, max_capacity) values"
-            " (%s, 'Bench Hall', '1 Bench Street', 100000) returning id",
-            (org,),
-        ).fetchone()[0]
-        event = conn.execute(
-            "insert into events (organization_id, venue_id, name, slug, timezone, start_datetime,"
-            " end_datetime) values (%s, %s, 'Bench Platform Show', 'bench-platform-show',"
-            " 'Europe/Paris', now() - interval '1 hour', now() + interval '6 hours') returning id",
-            (org, venue),
-        ).fetchone()[0]
-        category = conn.execute(
-            "insert into ticket_categories (event_id, name, category_type, base_price,"
-            " total_quantity, available_quantity) values (%s, 'General', 'general_admission',"
-            " 25, %s, %s) returning id",
-            (event, tickets, tickets),
-        ).fetchone()[0]
+        org = _first(
+            conn.execute(
+                "insert into organizations (name, slug) values ('Bench Platform', 'bench-platform')"
+                " returning id"
+            )
+        )
+        venue = _first(
+            conn.execute(
+                "insert into venues (organization_id, name, address, max_capacity) values"
+                " (%s, 'Bench Hall', '1 Bench Street', 100000) returning id",
+                (org,),
+            )
+        )
+        event = _first(
+            conn.execute(
+                "insert into events (organization_id, venue_id, name, slug, timezone, start_datetime,"
+                " end_datetime) values (%s, %s, 'Bench Platform Show', 'bench-platform-show',"
+                " 'Europe/Paris', now() - interval '1 hour', now() + interval '6 hours') returning id",
+                (org, venue),
+            )
+        )
+        category = _first(
+            conn.execute(
+                "insert into ticket_categories (event_id, name, category_type, base_price,"
+                " total_quantity, available_quantity) values (%s, 'General', 'general_admission',"
+                " 25, %s, %s) returning id",
+                (event, tickets, tickets),
+            )
+        )
         conn.execute(
             "insert into ticket_orders (organization_id, event_id, order_number, customer_email,"
             " customer_name, subtotal, total_amount, payment_status) select %s, %s,"
@@ -189,15 +214,15 @@ def bridged_initial_sync(
     apply_sql_dir(dsn, SUPABASE_MIGRATIONS)
     install = time.perf_counter() - t
     with psycopg.connect(dsn, autocommit=True, options=SHOWDESK_TABLES) as conn:
-        bridges = conn.execute("select value from sync_settings where key = 'bridges'").fetchone()[
-            0
-        ]
-        errors = conn.execute("select count(*) from bridge_errors").fetchone()[0]
-        device = conn.execute(
-            "insert into devices (organization_id, name, gate) values (%s, 'Kiosk P', 'North')"
-            " returning id",
-            (ids["org"],),
-        ).fetchone()[0]
+        bridges = _first(conn.execute("select value from sync_settings where key = 'bridges'"))
+        errors = _first(conn.execute("select count(*) from bridge_errors"))
+        device = _first(
+            conn.execute(
+                "insert into devices (organization_id, name, gate) values (%s, 'Kiosk P', 'North')"
+                " returning id",
+                (ids["org"],),
+            )
+        )
     say(
         f"Showdesk migrations with the bridge's backfill: {install:.1f} s ({bridges}, {errors} rows not mirrored)"
     )
@@ -280,7 +305,7 @@ def naive_initial(dsn: str, claims: dict, db, page: int = 1000) -> int:
                     session.connection().exec_driver_sql("PRAGMA foreign_keys=OFF")
                     for item in result:
                         data = item["r"]
-                        obj = model(**from_wire(model, data))
+                        obj: Any = model(**from_wire(model, data))
                         obj.server_version = data.get("version")
                         session.add(obj)
                         session.flush()
@@ -294,7 +319,7 @@ def naive_initial(dsn: str, claims: dict, db, page: int = 1000) -> int:
 def queue_scans(db, event_id: str, device: str, n: int) -> list[str]:
     ids = []
     with db.session() as session:
-        tickets = session.execute(select(MODEL_BY_TABLE["tickets"].id).limit(n)).scalars().all()
+        tickets = session.execute(select(Ticket.id).limit(n)).scalars().all()
         for i in range(n):
             row = Checkin(
                 id=new_id(),
@@ -336,9 +361,7 @@ def a_to_b(dsn: str, ids: dict[str, str], db_a, db_b) -> float:
         with db_a.session() as session:
             scanned = select(Checkin.ticket_id).where(Checkin.ticket_id.is_not(None))
             code = session.scalar(
-                select(MODEL_BY_TABLE["tickets"].qr_code_data)
-                .where(MODEL_BY_TABLE["tickets"].id.not_in(scanned))
-                .limit(1)
+                select(Ticket.qr_code_data).where(Ticket.id.not_in(scanned)).limit(1)
             )
         door_a = CheckinService(db_a, ids["event"], ids["device_a"], gate="North")
         door_b = CheckinService(db_b, ids["event"], ids["device_b"], gate="South")
@@ -441,9 +464,9 @@ def run_bench(tickets: int, say=print, platform_sql: list[Path] | None = None) -
         pushed = engine_a.push()
         push_s = time.perf_counter() - t
         with psycopg.connect(dsn, options=SHOWDESK_TABLES) as conn:
-            on_server = conn.execute(
-                "select count(*) from checkins where id = any(%s::uuid[])", (queued,)
-            ).fetchone()[0]
+            on_server = _first(
+                conn.execute("select count(*) from checkins where id = any(%s::uuid[])", (queued,))
+            )
         again = engine_a.push()  # nothing left: the queue is empty
         with db_a.session() as session:
             left = session.scalar(select(func.count()).select_from(OutboxEntry))
@@ -501,26 +524,61 @@ def run_bench(tickets: int, say=print, platform_sql: list[Path] | None = None) -
     return results
 
 
-def cli_bench_sync(args: argparse.Namespace) -> int:
-    import signal
+def sync_table(results: dict[str, Any]) -> str:
+    """The human form of :func:`run_bench`'s document."""
+    met = results.get("met", {})
 
-    def stop(*_):
-        raise KeyboardInterrupt  # runs the clean-up: the temporary server is stopped
+    def ok(key: str) -> str:
+        return "met" if met.get(key) else "MISSED"
 
-    signal.signal(signal.SIGTERM, stop)
-    as_json = bool(getattr(args, "json", False))
-    tickets = int(getattr(args, "tickets", 100_000) or 100_000)
-    platform_sql = [Path(p) for p in (getattr(args, "platform_sql", None) or [])]
-    missing = [str(p) for p in platform_sql if not p.is_file()]
-    if missing:
-        print(f"showdesk bench sync: no such platform SQL file: {', '.join(missing)}")
-        return 2
-    results = run_bench(
-        tickets, say=(lambda _m: None) if as_json else print, platform_sql=platform_sql
+    r = results
+    rows: list[tuple] = [
+        (
+            "initial sync (rows/s)",
+            r.get("initial_rows_per_s"),
+            r.get("naive_rows_per_s"),
+            f">= {TARGETS['initial_rows_per_s']:,}",
+            ok("initial"),
+        ),
+        (
+            "incremental sync, 1,000 rows (s)",
+            r.get("incremental_s"),
+            None,
+            f"<= {TARGETS['incremental_s']}",
+            ok("incremental"),
+        ),
+        (
+            f"push of {r.get('push_scans', 0):,} scans (s)",
+            r.get("push_s"),
+            None,
+            f"<= {TARGETS['push_10k_s']}",
+            ok("push"),
+        ),
+        (
+            "scan at A -> 'already admitted' at B (s)",
+            r.get("a_to_b_s"),
+            None,
+            f"<= {TARGETS['a_to_b_s']}",
+            ok("a_to_b"),
+        ),
+    ]
+    if "bridged_rows_per_s" in r:
+        rows.append(
+            (
+                "bridged initial sync (rows/s)",
+                r["bridged_rows_per_s"],
+                r.get("initial_rows_per_s"),
+                "within 1.5x",
+                ok("bridged"),
+            )
+        )
+    exact = "yes" if r.get("push_exactly_once") else "NO"
+    return format_table(
+        ("measure", "Showdesk", "baseline", "target", ""),
+        rows,
+        title=f"bench sync: {r['tickets']:,} tickets and attendees on a throwaway PostgreSQL",
+        notes=[
+            "baseline: a PostgREST-style offset/limit client (initial); standalone (bridged)",
+            f"push exactly once: {exact}",
+        ],
     )
-    if as_json:
-        print(json.dumps(results))
-    else:
-        met = results["met"]
-        print("targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in met.items()))
-    return 0 if results.get("push_exactly_once") else 1

@@ -1,34 +1,15 @@
-"""Door screen timings: launch → ready to scan, and first readable frame → verdict on screen.
+"""`showdesk bench door`: a queue of guests through the real DoorTab, one lane.
 
-Run: ``python -m app.ui.door.bench [--tickets 2000] [--scans 20] [--json]``
-(under Xvfb or with QT_QPA_PLATFORM=offscreen). Prints figures; asserts nothing.
-
-- launch: a fresh process opens the app on a demo database; "ready" is when the door has its
-  counters and its camera answer (a picture, or the "no camera" banner). Baselines in the same
-  run: an empty Python, and Python importing QtWidgets.
-- frame → verdict: camera-like frames of real tickets go through the real ScanLoop, decoder and
-  CheckinService into the DoorTab; measured from the moment the source hands over the first
-  frame showing a code until the verdict panel has repainted.
-- `showdesk bench door`: a queue of guests through the real DoorTab, one lane: each guest's
-  phone appears in front of a camera that films the lane at 30 fps, the real ScanLoop,
-  decoders and CheckinService decide, the verdict panel paints (and auto-clears), the guest
-  reads it and walks on, the next one presents. The software's part is measured; the
-  people's part is a stated model; the result is guests per minute per lane beside a paper
-  list.
+Each guest's phone appears in front of a camera that films the lane at 30 fps; the real
+ScanLoop, decoders and CheckinService decide, the verdict panel paints (and auto-clears), the
+guest reads it and walks on, the next one presents. The software's part is measured; the
+people's part is a stated model; the result is guests per minute per lane beside a paper list.
+Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-
-try:
-    import resource  # Unix: CPU time of the launched app
-except ImportError:  # Windows
-    resource = None
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,218 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.bench.ui import ms_stats, offscreen_without_display, seed_demo_file
+
 if TYPE_CHECKING:
     import numpy as np
-
-
-class TimedFrames:
-    """A FrameSource over prepared frames at ``fps`` that notes when each code first appears."""
-
-    def __init__(self, frames: list[tuple[np.ndarray, str | None]], fps: float = 30.0) -> None:
-        self.name = "bench frames"
-        self.frames = frames
-        self.interval = 1.0 / fps
-        self.index = 0
-        self.first_seen: dict[str, float] = {}
-        self._next = time.perf_counter()
-        self._lock = threading.Lock()
-
-    def read(self) -> np.ndarray | None:
-        with self._lock:
-            if self.index >= len(self.frames):
-                return None
-            delay = self._next - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            self._next = max(self._next + self.interval, time.perf_counter())
-            frame, text = self.frames[self.index]
-            self.index += 1
-            if text is not None and text not in self.first_seen:
-                self.first_seen[text] = time.perf_counter()
-            return frame
-
-    def close(self) -> None:
-        self.index = len(self.frames)
-
-
-def _stats(values_ms: list[float]) -> dict[str, float]:
-    if not values_ms:
-        return {}
-    ordered = sorted(values_ms)
-    return {
-        "n": len(ordered),
-        "median_ms": round(statistics.median(ordered), 1),
-        "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 1),
-        "max_ms": round(ordered[-1], 1),
-    }
-
-
-def _seed(folder: Path, tickets: int) -> Path:
-    from app.store.db import open_database
-    from app.store.demo import seed_demo
-
-    path = folder / "bench.sqlite"
-    db = open_database(path)
-    seed_demo(db, tickets=tickets)
-    db.close()
-    return path
-
-
-def _spawn_seconds(code: str) -> float:
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True)
-    return time.perf_counter() - started
-
-
-def bench_launch(db: Path, runs: int = 3) -> dict[str, Any]:
-    """Seconds from process start to ready-to-scan, with two baselines."""
-    # An installed app has compiled bytecode; a dev shell may forbid writing it. Keep a cache
-    # outside the source tree, and warm it with one launch that is not counted.
-    env = dict(os.environ, SHOWDESK_DB=str(db), PYTHONPYCACHEPREFIX=str(db.parent / "pyc"))
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    ready, shown, splash, cpu = [], [], [], []
-    for run in range(runs + 1):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN) if resource else None
-        started = time.time()
-        out = subprocess.run(
-            [sys.executable, "-c", CHILD],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
-        if not lines:
-            raise RuntimeError(f"the app did not report ready: {out.stderr.strip()[-400:]}")
-        child = json.loads(lines[-1])
-        if run == 0:
-            continue  # the warm-up launch
-        if before is not None:
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-        ready.append(child["ready_wall"] - started)
-        shown.append(child["shown_wall"] - started)
-        splash.append(child["splash_wall"] - started)
-    return {
-        "splash_shown_s": round(statistics.median(splash), 2),
-        "load_average": round(os.getloadavg()[0], 1),
-        "process_cpu_s": round(statistics.median(cpu), 2) if cpu else None,
-        "window_shown_s": round(statistics.median(shown), 2),
-        "ready_to_scan_s": round(statistics.median(ready), 2),
-        "runs": runs,
-        "camera": child["camera"],
-        "window": child["window"],
-        "baseline_python_s": round(_spawn_seconds("pass"), 2),
-        "baseline_import_qtwidgets_s": round(_spawn_seconds("import PySide6.QtWidgets"), 2),
-    }
-
-
-# Run in the launched process. It imports what `showdesk` imports (app.ui.main first), so the
-# figures are the app's own; the hooks only note the time.
-CHILD = """
-import json, sys, time
-from app.ui import main as app_main
-from app.ui.qt import QApplication, QTimer
-report = {}
-real_splash = app_main.show_splash
-def timed_splash(app):
-    splash = real_splash(app)
-    report["splash_wall"] = time.time()
-    return splash
-app_main.show_splash = timed_splash
-def hook(window):
-    report["shown_wall"] = time.time()
-    door = window.door
-    def ready():
-        report["ready_wall"] = time.time()
-        report["camera"] = door.preview.banner or "picture"
-        report["window"] = type(window).__name__
-        print(json.dumps(report), flush=True)
-        QTimer.singleShot(0, QApplication.instance().quit)
-    ready() if door.is_ready else door.ready.connect(ready)
-import argparse
-sys.exit(app_main.run_app(argparse.Namespace(db=None, kiosk=False), on_window=hook))
-"""
-
-
-def bench_frame_to_verdict(db_path: Path, scans: int) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from app.config import Config
-    from app.scan.decoders import build_chain
-    from app.store.db import current_event_id, device_id, open_database
-    from app.store.models import Checkin, Ticket
-    from app.ui import tasks
-    from app.ui.context import AppContext
-    from app.ui.door import DoorTab
-    from app.ui.door.demo_source import ticket_frame
-    from app.ui.qt import QApplication
-
-    app = QApplication.instance() or QApplication(sys.argv)
-    db = open_database(db_path)
-    with db.session() as session:
-        event_id = current_event_id(session)
-        dev = device_id(session)
-        scanned = select(Checkin.ticket_id).where(Checkin.ticket_id.is_not(None))
-        codes = session.scalars(
-            select(Ticket.qr_code_data)
-            .where(Ticket.event_id == event_id, Ticket.id.not_in(scanned))
-            .limit(scans)
-        ).all()
-    frames: list[tuple[np.ndarray, str | None]] = []
-    empty = ticket_frame(None, 0)
-    for i, code in enumerate(codes):
-        frame = ticket_frame(code, i + 1)
-        frames += [(empty, None)] * 8 + [(frame, code)] * 10
-    source = TimedFrames(frames)
-    config = Config(db=db_path, gate="North door", sound=False, verdict_seconds=1.0)
-    ctx = AppContext(config=config, db=db, event_id=event_id, device_id=dev)
-    door = DoorTab(ctx, source_factory=lambda: source, decoder_factory=lambda: build_chain("auto"))
-    door.resize(1280, 760)
-    door.show()
-    deadline = time.monotonic() + 30 + scans * 2
-    while (
-        len(door.history) < len(codes)
-        and time.monotonic() < deadline
-        and source.index < len(frames)
-    ):
-        app.processEvents()
-        time.sleep(0.002)
-    end = time.monotonic() + 2
-    while len(door.history) < len(codes) and time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.002)
-    shown_at = {}
-    for (_handed, painted), result in zip(door.timings, door.history, strict=False):
-        shown_at.setdefault(result.ticket_id, painted)
-    frame_ms, code_ms = [], []
-    with db.session() as session:
-        ids = dict(
-            session.execute(
-                select(Ticket.qr_code_data, Ticket.id).where(Ticket.qr_code_data.in_(codes))
-            ).all()
-        )
-    for code in codes:
-        painted = shown_at.get(ids.get(code))
-        if painted is not None and code in source.first_seen:
-            frame_ms.append((painted - source.first_seen[code]) * 1000)
-    code_ms = [(painted - handed) * 1000 for handed, painted in door.timings]
-    door.stop()
-    tasks.shutdown(wait=True)
-    db.close()
-    return {
-        "codes_shown": len(codes),
-        "verdicts": len(door.history),
-        "verdicts_by_kind": {
-            v: sum(1 for r in door.history if r.verdict == v)
-            for v in {r.verdict for r in door.history}
-        },
-        "frame_to_verdict": _stats(frame_ms),
-        "code_to_verdict": _stats(code_ms),
-    }
-
-
-# --- `showdesk bench door`: a queue of guests through the real door screen -------------------
 
 # The people's part of each guest's turn at a lane (seconds), stated in the output. A fast
 # lane: phones out while queueing, the next guest steps up as the last one walks on.
@@ -434,6 +207,7 @@ def _queue_tickets(db: Any, count: int) -> tuple[str, list[str]]:
     now = utcnow()
     with db.session() as session:
         event_id = current_event_id(session)
+        assert event_id is not None, "the demo database has an event"
         scanned = select(Checkin.ticket_id).where(Checkin.ticket_id.is_not(None))
         rows = session.execute(
             select(Ticket.qr_code_data, TicketType.allowed_gates, TicketType.entry_starts_at)
@@ -521,13 +295,13 @@ def bench_door(
         "verdicts": len(answered),
         "verdicts_by_kind": {
             v: sum(1 for g in answered if g.verdict == v)
-            for v in sorted({g.verdict for g in answered})
+            for v in sorted({g.verdict or "" for g in answered})
         },
         "no_verdict_within_10s": runner.missed,
-        "software_ms": _stats(software),
-        "camera_wait_ms": _stats(wait),
-        "decode_ms": _stats(decode),
-        "check_in_and_paint_ms": _stats(paint),
+        "software_ms": ms_stats(software),
+        "camera_wait_ms": ms_stats(wait),
+        "decode_ms": ms_stats(decode),
+        "check_in_and_paint_ms": ms_stats(paint),
         "verdict_shown_s": shown_for,
         "ready_again_before_next_guest": sum(1 for g in followed if g.cleared_before_next),
         "next_guests": len(followed),
@@ -555,7 +329,7 @@ def door_queue_report(
             row["software_share"] = round(software_s / seconds, 4)
         return row
 
-    measured = {}
+    measured: dict[str, dict[str, Any] | None] = {}
     for name, key in (("showdesk_median", "median_ms"), ("showdesk_p95", "p95_ms")):
         if key in software:
             sw_s = software[key] / 1000
@@ -600,35 +374,6 @@ def door_queue_report(
             "met": bool(complete and software and software["p95_ms"] / 1000 < SOFTWARE_TARGET_S),
         },
     }
-
-
-def cli_bench_door(args: argparse.Namespace) -> int:
-    """`showdesk bench door`: a queue of guests through the real door screen, per lane."""
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    ):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-    def given(value: float | None, default: float) -> float:
-        return default if value is None else value
-
-    human = {
-        "present_s": given(args.present, PRESENT_S),
-        "read_s": given(args.read, READ_S),
-        "walk_s": given(args.walk, WALK_S),
-    }
-    paper_s = given(args.paper, PAPER_S)
-    with tempfile.TemporaryDirectory() as tmp:
-        db = _seed(Path(tmp), max(args.tickets, args.guests * 4))
-        run = bench_door(
-            db, args.guests, human, scale=args.time_scale, verdict_seconds=args.verdict_seconds
-        )
-    report = door_queue_report(run, human, args.lanes, paper_s, args.time_scale)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(door_queue_table(report))
-    return 0 if run["verdicts"] == run["guests"] else 1  # a guest got no verdict: a failure
 
 
 def door_queue_table(report: dict[str, Any]) -> str:
@@ -680,50 +425,31 @@ def door_queue_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m app.ui.door.bench")
-    parser.add_argument("--tickets", type=int, default=2000)
-    parser.add_argument("--scans", type=int, default=20)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
-    return cli_bench_ui(parser.parse_args(argv))
+def run(
+    guests: int = 30,
+    tickets: int = 2000,
+    lanes: int = 2,
+    present: float | None = None,
+    read: float | None = None,
+    walk: float | None = None,
+    paper: float | None = None,
+    verdict_seconds: float | None = None,
+    time_scale: float = 1.0,
+) -> dict[str, Any]:
+    """The figures of `showdesk bench door` as one JSON-ready document (``report["run"]``
+    says how many guests got a verdict)."""
+    offscreen_without_display()
 
+    def given(value: float | None, default: float) -> float:
+        return default if value is None else value
 
-def cli_bench_ui(args: argparse.Namespace) -> int:
-    """`showdesk bench ui`: prints the figures (JSON with --json)."""
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    ):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no screen: measure offscreen
+    human = {
+        "present_s": given(present, PRESENT_S),
+        "read_s": given(read, READ_S),
+        "walk_s": given(walk, WALK_S),
+    }
+    paper_s = given(paper, PAPER_S)
     with tempfile.TemporaryDirectory() as tmp:
-        db = _seed(Path(tmp), args.tickets)
-        result = {
-            "launch": bench_launch(db, args.runs),
-            "scan": bench_frame_to_verdict(db, args.scans),
-        }
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        launch, scan = result["launch"], result["scan"]
-        print(
-            f"launch → splash on screen: {launch['splash_shown_s']} s (load average {launch['load_average']} on {os.cpu_count()} cores)"
-        )
-        print(
-            f"launch → window shown: {launch['window_shown_s']} s; → ready to scan: {launch['ready_to_scan_s']} s ({launch['camera']}; {launch['window']}; median of {launch['runs']})"
-        )
-        print(
-            f"  CPU time of the launched app until it quit (all threads): {launch['process_cpu_s']} s"
-        )
-        print(
-            f"  baselines: empty Python {launch['baseline_python_s']} s, Python + QtWidgets import {launch['baseline_import_qtwidgets_s']} s"
-        )
-        print(f"frame → verdict on screen: {scan['frame_to_verdict']}")
-        print(f"code decoded → verdict on screen: {scan['code_to_verdict']}")
-        print(
-            f"verdicts: {scan['verdicts']} of {scan['codes_shown']} codes shown {scan['verdicts_by_kind']}"
-        )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        db = seed_demo_file(Path(tmp), max(tickets, guests * 4))
+        measured = bench_door(db, guests, human, scale=time_scale, verdict_seconds=verdict_seconds)
+    return door_queue_report(measured, human, lanes, paper_s, time_scale)

@@ -10,16 +10,16 @@
 
 from __future__ import annotations
 
-import json
 import random
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import select, text
 
+from app.bench.stats import format_table, summary
 from app.domain.tokens import issue_token, looks_like_ticket_code
 from app.domain.verdicts import (
     CodeKind,
@@ -49,20 +49,7 @@ from app.store.types import new_id, utcnow
 
 
 def _percentiles(samples_ms: list[float]) -> dict[str, float]:
-    ordered = sorted(samples_ms)
-
-    def pct(p: float) -> float:
-        if not ordered:
-            return 0.0
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-    return {
-        "n": len(ordered),
-        "p50": round(pct(50), 3),
-        "p95": round(pct(95), 3),
-        "p99": round(pct(99), 3),
-        "mean": round(statistics.fmean(ordered), 3) if ordered else 0.0,
-    }
+    return summary(samples_ms, {"p50": 50, "p95": 95, "p99": 99, "mean": "mean"})
 
 
 def _timed(fn: Callable[[], object]) -> float:
@@ -145,6 +132,7 @@ def naive_scan(db: Database, event_id: str, device: str, gate: str, code: str) -
     now = utcnow()
     with db.session() as s:
         event = s.get(Event, event_id)
+        assert event is not None, event_id
         keys = {event_id: list(event.public_keys or [])}
         timezone = event.timezone
     ticket = None
@@ -337,28 +325,28 @@ def run_bench(
             service = CheckinService(db, event_id, device, gate="North door")
             service.scan(codes[0][1])  # warm-up: caches, compiled statements, page cache
             log(f"Scanning {len(codes):,} codes (verdict + durable write each) ...")
-            ours = [_timed(lambda c=c: service.scan(c)) for _k, c in codes]
+            ours = [_timed(partial(service.scan, c)) for _k, c in codes]
             by_kind: dict[str, list[float]] = {}
             for (kind, _c), ms in zip(codes, ours, strict=True):
                 by_kind.setdefault(kind, []).append(ms)
             reads = [
-                _timed(lambda c=c: verdict_only(db, event_id, "North door", c)) for _k, c in codes
+                _timed(partial(verdict_only, db, event_id, "North door", c)) for _k, c in codes
             ]
             floor = fsync_floor(Path(tmp), min(len(codes), 500))
             n_naive = min(len(codes), max(200, len(codes) // 4))
             log(f"Baseline scans ({n_naive:,}) ...")
             naive = [
-                _timed(lambda c=c: naive_scan(db, event_id, device, "North door", c))
+                _timed(partial(naive_scan, db, event_id, device, "North door", c))
                 for _k, c in codes[:n_naive]
             ]
             queries = typed_queries(db, event_id, rng)
             log(f"Search as you type: {len(queries):,} keystrokes ...")
             with db.session() as s:
                 search_tickets(s, event_id, "warm")
-                search_ms = [_timed(lambda q=q: search_tickets(s, event_id, q)) for q in queries]
+                search_ms = [_timed(partial(search_tickets, s, event_id, q)) for q in queries]
             n_naive_q = min(len(queries), 60)
             naive_search_ms = [
-                _timed(lambda q=q: naive_search(db, event_id, q)) for q in queries[:n_naive_q]
+                _timed(partial(naive_search, db, event_id, q)) for q in queries[:n_naive_q]
             ]
         finally:
             db.close()
@@ -376,32 +364,22 @@ def run_bench(
     }
 
 
-def _table(result: dict) -> str:
-    lines = [
-        f"Demo event with {result['tickets']:,} tickets built in {result['build_seconds']:.1f} s (target < 10 s at 100k)",
-        "",
-        f"{'measure':58} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}",
+def lookup_table(result: dict) -> str:
+    def row(label: str, p: dict) -> tuple:
+        return (label, p["n"], p["p50"], p["p95"], p["p99"])
+
+    rows = [row("scan: verdict + durable write (target p99 <= 2 ms)", result["scan"])]
+    rows += [row(f"  {kind}", p) for kind, p in result["scan_by_kind"].items()]
+    rows += [
+        row("  of which ours: reads + engine, no write", result["verdict_only"]),
+        row("  disk floor: bare INSERT+COMMIT, WAL, synchronous=FULL", result["fsync_floor"]),
+        row("baseline scan: ORM objects, one transaction per read", result["scan_baseline"]),
+        row("search as you type: FTS5 (target p95 <= 50 ms)", result["search"]),
+        row("baseline search: LIKE '%text%' on joined columns", result["search_baseline"]),
     ]
-
-    def row(label: str, p: dict) -> None:
-        lines.append(f"{label:58} {p['n']:>6} {p['p50']:>8.2f} {p['p95']:>8.2f} {p['p99']:>8.2f}")
-
-    row("scan: verdict + durable write (target p99 <= 2 ms)", result["scan"])
-    for kind, p in result["scan_by_kind"].items():
-        row(f"  {kind}", p)
-    row("  of which ours: reads + engine, no write", result["verdict_only"])
-    row("  disk floor: bare INSERT+COMMIT, WAL, synchronous=FULL", result["fsync_floor"])
-    row("baseline scan: ORM objects, one transaction per read", result["scan_baseline"])
-    row("search as you type: FTS5 (target p95 <= 50 ms)", result["search"])
-    row("baseline search: LIKE '%text%' on joined columns", result["search_baseline"])
-    return "\n".join(lines)
-
-
-def cli_bench_lookup(args) -> int:
-    """`showdesk bench lookup [--tickets N] [--scans N] [--json]`."""
-    as_json = bool(getattr(args, "json", False))
-    tickets = max(100, min(int(getattr(args, "tickets", 100_000) or 100_000), 100_000))
-    scans = max(10, int(getattr(args, "scans", 2000) or 2000))
-    result = run_bench(tickets, scans, log=(lambda _m: None) if as_json else print)
-    print(json.dumps(result) if as_json else "\n" + _table(result))
-    return 0
+    return format_table(
+        ("measure", "n", "p50 ms", "p95 ms", "p99 ms"),
+        rows,
+        title=f"Demo event with {result['tickets']:,} tickets built in "
+        f"{result['build_seconds']:.1f} s (target < 10 s at 100k)\n",
+    )

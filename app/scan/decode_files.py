@@ -1,4 +1,4 @@
-"""`showdesk decode FILE...`: the QR codes in images and videos, with timings per frame.
+"""The QR codes in image and video files, with timings per frame (`showdesk decode FILE...`).
 
 Each code comes with its text, the character set it was read in (declared by the code's ECI,
 or detected) and its raw bytes (hex and base64), so a payload that is not UTF-8 can be checked
@@ -8,15 +8,14 @@ byte for byte.
 from __future__ import annotations
 
 import base64
-import json
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from app.scan.decoders import ChainDecoder, Decoder, DecoderUnavailable, build_chain
+from app.domain.stats import mean, percentile
+from app.scan.decoders import ChainDecoder, Decoder
 from app.scan.sources import (
     IMAGE_SUFFIXES,
     VIDEO_SUFFIXES,
@@ -52,13 +51,12 @@ class FileReport:
     error: str | None = None
 
     def as_dict(self) -> dict:
-        ms = np.array(self.ms) if self.ms else None
         return {
             "file": self.file,
             "kind": self.kind,
             "frames": self.frames,
-            "ms_mean": round(float(ms.mean()), 2) if ms is not None else None,
-            "ms_p95": round(float(np.percentile(ms, 95)), 2) if ms is not None else None,
+            "ms_mean": round(mean(self.ms), 2) if self.ms else None,
+            "ms_p95": round(percentile(self.ms, 95), 2) if self.ms else None,
             "codes": [c.__dict__ for c in self.codes],
             "error": self.error,
         }
@@ -118,9 +116,9 @@ def decode_file(path: Path, decoder: Decoder) -> FileReport:
         report.kind = "svg"
         _decode_frame(decoder, image, 0, report)
         return report
-    image = None if suffix in VIDEO_SUFFIXES else read_image(path)
-    if image is not None:
-        _decode_frame(decoder, image, 0, report)
+    picture = None if suffix in VIDEO_SUFFIXES else read_image(path)
+    if picture is not None:
+        _decode_frame(decoder, picture, 0, report)
         return report
     if suffix in IMAGE_SUFFIXES:
         report.error = f"Cannot read {path.name}: not an image this computer can read."
@@ -140,75 +138,3 @@ def decode_file(path: Path, decoder: Decoder) -> FileReport:
     if report.frames == 0:
         report.error = f"Cannot read {path.name}: the video has no pictures this computer can read."
     return report
-
-
-def _printable(text: str) -> str:
-    """Control characters shown as escapes so a hostile payload cannot mess up the terminal."""
-    return "".join(
-        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
-    )
-
-
-def _charset_note(c: FoundCode) -> str:
-    """Nothing for UTF-8 text; else the charset (and how it is known) and the bytes."""
-    if c.charset == "UTF-8" and c.exact_text:
-        return ""
-    if c.charset is None:
-        what = "binary, not text"
-    elif c.charset_declared:
-        what = f"{c.charset}, declared (ECI {c.eci})"
-    else:
-        what = f"{c.charset}, detected"
-    if not c.exact_text and c.charset is not None:
-        what += ", some bytes are not in it"
-    more = "…" if len(c.raw_hex) > 64 else ""
-    return f" [not UTF-8: {what}; bytes {c.raw_hex[:64]}{more}]"
-
-
-def _print_report(r: FileReport) -> None:
-    if r.error:
-        print(f"{r.file}: {r.error}")
-        return
-    timing = ""
-    if r.ms:
-        timing = f", {np.mean(r.ms):.1f} ms per frame (p95 {np.percentile(r.ms, 95):.1f})"
-    frames = (
-        f"{r.frames} frames" if r.kind == "video" else "SVG drawn" if r.kind == "svg" else "image"
-    )
-    if not r.codes:
-        print(f"{r.file}: no QR code found ({frames}{timing})")
-        return
-    print(f"{r.file}: {len(r.codes)} code(s) ({frames}{timing})")
-    for c in r.codes:
-        where = f"frame {c.frame}" + (
-            f", seen in {c.frames_seen} frames" if r.kind == "video" else ""
-        )
-        print(f"  {_printable(c.text)}{_charset_note(c)}\n    {where}, {c.decoder}, {c.ms:.1f} ms")
-
-
-def cli_decode(args) -> int:
-    as_json = bool(getattr(args, "json", False))
-    try:
-        decoder = build_chain(getattr(args, "decoders", "auto") or "auto")
-    except DecoderUnavailable as exc:
-        if as_json:
-            print(json.dumps({"error": str(exc)}))
-        else:
-            print(f"showdesk decode: {exc}", file=sys.stderr)
-        return 1
-    reports = []
-    for path in args.files:
-        report = decode_file(Path(path), decoder)
-        reports.append(report)
-        if not as_json:
-            _print_report(report)
-    failed = any(r.error for r in reports)
-    if as_json:
-        print(
-            json.dumps(
-                {"ok": not failed, "files": [r.as_dict() for r in reports]},
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
-    return 1 if failed else 0

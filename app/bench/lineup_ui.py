@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from app.bench.lineup import ms_summary
 from app.domain.lineup import Lineup
 
 
@@ -52,13 +53,7 @@ def _settle(app, timeout: float = 5.0) -> None:
         app.processEvents()
 
 
-def _stats(samples: list[float]) -> dict:
-    from app.domain.bench_lineup import _percentiles
-
-    return _percentiles(samples)
-
-
-def _seeded_context(lineup: Lineup, folder: Path):
+def seeded_context(lineup: Lineup, folder: Path):
     """A real replica holding ``lineup`` (as a show of a small event), and its AppContext."""
     from datetime import UTC, datetime, timedelta
 
@@ -127,7 +122,7 @@ def bench_board_and_display(lineup: Lineup, moves: int = 200) -> dict:
     from app.ui.qt import QEvent, QKeyEvent, QModelIndex, Qt
 
     with tempfile.TemporaryDirectory() as folder:
-        ctx = _seeded_context(lineup, Path(folder))
+        ctx = seeded_context(lineup, Path(folder))
         tab = LineupTab(ctx)
         tab.resize(1280, 800)
         tab.show()
@@ -152,6 +147,7 @@ def bench_board_and_display(lineup: Lineup, moves: int = 200) -> dict:
 
         tab.set_mode("show")
         display = tab.open_display()
+        assert display is not None, "show mode opens the display"
         display.resize(1920, 1080)
         app.processEvents()
         advance: list[float] = []
@@ -168,4 +164,4 @@ def bench_board_and_display(lineup: Lineup, moves: int = 200) -> dict:
         tasks.shutdown(wait=True)
         ctx.db.close()
         del show_display
-    return {"board_repaint": _stats(board), "display_advance": _stats(advance)}
+    return {"board_repaint": ms_summary(board), "display_advance": ms_summary(advance)}

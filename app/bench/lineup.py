@@ -11,12 +11,11 @@ move to the view's paint finishing) and the show display's advance (key press to
 
 from __future__ import annotations
 
-import json
 import random
-import statistics
 import time
 from collections.abc import Callable
 
+from app.bench.stats import format_table, load_average, summary
 from app.domain.lineup import Appearance, Lineup, Segment, ShowSettings
 from app.domain.order_keys import rebalance
 
@@ -102,20 +101,8 @@ def naive_quick_changes(positions: list[Appearance], show: ShowSettings) -> list
 # --- measurement --------------------------------------------------------------------------
 
 
-def _percentiles(samples_ms: list[float]) -> dict[str, float]:
-    ordered = sorted(samples_ms)
-    if not ordered:
-        return {"p50_ms": 0.0, "p95_ms": 0.0, "max_ms": 0.0, "n": 0}
-
-    def pct(p: float) -> float:
-        return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
-
-    return {
-        "p50_ms": round(statistics.median(ordered), 3),
-        "p95_ms": round(pct(0.95), 3),
-        "max_ms": round(ordered[-1], 3),
-        "n": len(ordered),
-    }
+def ms_summary(samples_ms: list[float]) -> dict:
+    return summary(samples_ms, {"p50_ms": 50, "p95_ms": 95, "max_ms": "max"})
 
 
 def bench_domain(looks: int, moves: int, seed: int = 1) -> dict[str, dict]:
@@ -157,30 +144,24 @@ def bench_domain(looks: int, moves: int, seed: int = 1) -> dict[str, dict]:
 
     return {
         "fractional": {
-            **_percentiles(samples),
+            **ms_summary(samples),
             "rows_written_per_move": round(rows_written / max(1, moves), 3),
             "rebalances": rebalances,
             "max_key_length": max_key,
             "quick_changes_at_end": len(lineup.quick_changes()),
-            "cpu": _percentiles(cpu),
+            "cpu": ms_summary(cpu),
         },
         "naive_baseline": {
-            **_percentiles(base_samples),
+            **ms_summary(base_samples),
             "rows_written_per_move": round(base_rows / max(1, moves), 3),
-            "cpu": _percentiles(base_cpu),
+            "cpu": ms_summary(base_cpu),
         },
     }
 
 
 UiBench = Callable[..., "dict[str, dict]"]
-"""Times the board and the show display (the UI layer's; passed in, domain has no Qt)."""
-
-
-def _row(name: str, stats: dict, target: str) -> str:
-    return (
-        f"{name:<34} {stats['p50_ms']:>8.3f} {stats['p95_ms']:>8.3f} "
-        f"{stats['max_ms']:>8.3f} {stats['n']:>6}  {target}"
-    )
+"""Times the board and the show display (``app.bench.lineup_ui``; passed in, so the domain
+figures print on a machine without Qt)."""
 
 
 def run(looks: int = 200, moves: int = 2000, ui_bench: UiBench | str | None = None) -> dict:
@@ -193,53 +174,39 @@ def run(looks: int = 200, moves: int = 2000, ui_bench: UiBench | str | None = No
     return result
 
 
-def format_table(result: dict) -> str:
+def lineup_table(result: dict) -> str:
     d = result["domain"]
-    lines = [
-        f"Lineup benchmark: {result['looks']} looks, {result['moves']} random moves",
-        f"{'measure':<34} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'n':>6}  target",
-        _row("move + quick changes (fractional)", d["fractional"], "p95 <= 5 ms"),
-        _row("baseline: renumber + O(n^2) scan", d["naive_baseline"], "(comparison)"),
-        _row("  same, CPU time of the thread", d["fractional"]["cpu"], "(CPU only)"),
-        _row("  baseline, CPU time of the thread", d["naive_baseline"]["cpu"], "(CPU only)"),
+
+    def row(name: str, stats: dict, target: str) -> tuple:
+        return (name, stats["p50_ms"], stats["p95_ms"], stats["max_ms"], stats["n"], target)
+
+    rows = [
+        row("move + quick changes (fractional)", d["fractional"], "p95 <= 5 ms"),
+        row("baseline: renumber + O(n^2) scan", d["naive_baseline"], "(comparison)"),
+        row("  same, CPU time of the thread", d["fractional"]["cpu"], "(CPU only)"),
+        row("  baseline, CPU time of the thread", d["naive_baseline"]["cpu"], "(CPU only)"),
     ]
     ui = result.get("ui")
     if isinstance(ui, dict):
         if "board_repaint" in ui:
-            lines.append(_row("board repaint after a drop", ui["board_repaint"], "<= 16 ms"))
+            rows.append(row("board repaint after a drop", ui["board_repaint"], "<= 16 ms"))
         if "display_advance" in ui:
-            lines.append(_row("show display: key to repaint", ui["display_advance"], "<= 50 ms"))
+            rows.append(row("show display: key to repaint", ui["display_advance"], "<= 50 ms"))
     elif isinstance(ui, str):
-        lines.append(ui)
+        rows.append((ui,))
     f, b = d["fractional"], d["naive_baseline"]
-    lines.append(
-        f"rows written per move: {f['rows_written_per_move']} (baseline {b['rows_written_per_move']}); "
-        f"rebalances: {f['rebalances']}; longest key written: {f['max_key_length']} chars; "
-        f"quick changes at the end: {f['quick_changes_at_end']}"
-    )
-    load = _load_average()
+    notes = [
+        f"rows written per move: {f['rows_written_per_move']} (baseline "
+        f"{b['rows_written_per_move']}); rebalances: {f['rebalances']}; longest key written: "
+        f"{f['max_key_length']} chars; quick changes at the end: {f['quick_changes_at_end']}"
+    ]
+    load = load_average()
     if load:
-        lines.append(f"load average while measuring: {load} (wall times include waiting for a CPU)")
-    return "\n".join(lines)
-
-
-def _load_average() -> str | None:
-    try:
-        import os
-
-        return ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    except (OSError, AttributeError):
-        return None
-
-
-def cli_bench_lineup(
-    args, printer: Callable[[str], None] = print, ui_bench: UiBench | str | None = None
-) -> int:
-    looks = max(4, int(getattr(args, "looks", 200) or 200))
-    moves = max(1, int(getattr(args, "moves", 2000) or 2000))
-    result = run(looks, moves, ui_bench)
-    if getattr(args, "json", False):
-        printer(json.dumps(result))
-    else:
-        printer(format_table(result))
-    return 0
+        notes.append(f"load average while measuring: {load} (wall times include waiting for a CPU)")
+    return format_table(
+        ("measure", "p50 ms", "p95 ms", "max ms", "n", "target"),
+        rows,
+        title=f"Lineup benchmark: {result['looks']} looks, {result['moves']} random moves",
+        notes=notes,
+        decimals=3,
+    )
