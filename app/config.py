@@ -2,17 +2,28 @@
 
 With no file and no variables, Showdesk runs on the embedded default: a local database in the
 user's data directory, seeded with the demo event on first start.
+
+Nothing here is ever ignored without a word: an unknown key in the file or an unknown SHOWDESK_*
+variable is reported in ``Config.problems`` (with the setting it probably meant), and so is a
+secret found in the file. Secrets (``SECRET_SETTINGS``) do not belong in the file: one found
+there is moved into the secret store (``app.secrets``: the OS keyring, or a file only this user
+can read) and the user is told to remove the line; the file's value is never used to sign in.
+The file itself is never rewritten (see ``_move_secret``).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
+
+if TYPE_CHECKING:
+    from app.secrets import SecretStore
 
 APP_NAME = "showdesk"
 
@@ -48,13 +59,18 @@ class Config:
     # Sync
     backend: str = "none"  # none, supabase, postgres
     supabase_url: str | None = None
+    # The anon key is public by design: every client of the project carries it, and it grants
+    # only what the server's row-level security lets an anonymous caller do. Not a secret.
     supabase_key: str | None = None
     supabase_email: str | None = None
+    # A secret: never read from the settings file (moved into app.secrets from there); only a
+    # SHOWDESK_SUPABASE_PASSWORD variable sets it, for one process. When None, the backend
+    # reads it from the secret store.
     supabase_password: str | None = None
     postgres_dsn: str | None = None
     postgres_role: str = "authenticated"
     postgres_claims: str | None = None  # JSON: the JWT claims PostgREST would set (sync)
-    jwt_secret: str | None = None
+    jwt_secret: str | None = None  # a secret, like supabase_password
     pull_interval_seconds: float = 5.0
     push_debounce_seconds: float = 0.3
     # Backstage
@@ -65,9 +81,34 @@ class Config:
     # Problems found while loading (corrupt file, bad value): shown to the user, never fatal.
     problems: list[str] = field(default_factory=list)
     source: Path | None = None
+    # Secret settings found in the settings file (names only): `doctor` says so.
+    secrets_in_file: list[str] = field(default_factory=list)
 
 
+# Config's own bookkeeping, not settings: never read from the file or the environment.
+META_FIELDS = frozenset({"problems", "source", "secrets_in_file"})
 _TYPES = {f.name: f.type for f in fields(Config)}
+SETTINGS = tuple(name for name in _TYPES if name not in META_FIELDS)
+# Kept in the secret store, never in the settings file.
+SECRET_SETTINGS = ("supabase_password", "jwt_secret")
+# Keys an older Showdesk wrote to the file that are no longer read: accepted without a word.
+# device_id: 'showdesk provision' wrote it; the registered id lives in the local database.
+RETIRED_SETTINGS = frozenset({"device_id"})
+# SHOWDESK_* variables that are not settings: where things are, and switches of the tools.
+ENVIRONMENT_NOT_SETTINGS = frozenset(
+    {
+        "SHOWDESK_CONFIG",  # the settings file itself
+        "SHOWDESK_CONFIG_DIR",
+        "SHOWDESK_DATA_DIR",
+        "SHOWDESK_LOG_DIR",  # app/logs.py
+        "SHOWDESK_EXIT_WHEN_READY",  # app/ui/main.py, for `bench ui`
+        "SHOWDESK_SYNC_PAUSE_BEFORE_ACK",  # app/sync/engine.py, for tests
+        "SHOWDESK_WHEEL",  # tests/packaging
+        "SHOWDESK_TRIM",  # packaging/showdesk.spec
+        "SHOWDESK_LAUNCH_PROBE",  # packaging/showdesk.spec
+        "SHOWDESK_CODESIGN_IDENTITY",  # packaging/showdesk.spec
+    }
+)
 
 
 def _coerce(name: str, raw: Any) -> Any:
@@ -90,8 +131,103 @@ def _coerce(name: str, raw: Any) -> Any:
     return None if raw in (None, "") and "None" in kind else str(raw)
 
 
-def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> Config:
-    """Read the TOML file (if any) then SHOWDESK_* variables. Never raises on bad input."""
+def suggestion(name: str) -> str | None:
+    """The setting ``name`` was probably meant to be (kiosk-pin → kiosk_pin), or None."""
+    normal = name.strip().lower().replace("-", "_").replace(" ", "_")
+    if normal in SETTINGS:
+        return normal
+    close = difflib.get_close_matches(normal, SETTINGS, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _unknown_key(name: str, path: Path, where: str = "") -> str:
+    guess = suggestion(name)
+    hint = f" — did you mean '{guess}'?" if guess else "; it is not read."
+    return f"Unknown setting '{name}'{where} in {path}{hint}"
+
+
+def _unknown_variable(key: str) -> str:
+    guess = suggestion(key[len("SHOWDESK_") :])
+    hint = f" — did you mean SHOWDESK_{guess.upper()}?" if guess else "; it is not read."
+    return f"Unknown environment variable {key}: no such setting{hint}"
+
+
+def _file_values(loaded: dict[str, Any], path: Path, problems: list[str]) -> dict[str, Any]:
+    """The settings of a parsed file (its [showdesk] table, or its top level); every key that
+    is no setting goes to ``problems``."""
+    table = loaded.get("showdesk")
+    if isinstance(table, dict):
+        values = dict(table)
+        for name in loaded:
+            if name != "showdesk":
+                problems.append(
+                    f"Setting '{name}' in {path} is outside the [showdesk] table, so it is "
+                    "not read; move it under [showdesk]."
+                )
+    else:
+        values = dict(loaded)
+    for name, raw in list(values.items()):
+        if name in SETTINGS and not isinstance(raw, dict):
+            continue
+        del values[name]
+        if name in RETIRED_SETTINGS:
+            continue
+        if isinstance(raw, dict):
+            problems.append(_unknown_key(name, path, " (a table)"))
+        else:
+            problems.append(_unknown_key(name, path))
+    return values
+
+
+def _move_secret(
+    name: str, value: str, path: Path, store: SecretStore | None, problems: list[str]
+) -> None:
+    """A secret found in the settings file goes into the secret store, once; the file's value
+    is never used to sign in.
+
+    The file is not rewritten: it is the user's (often written by hand or by a management
+    tool, maybe read-only or with comments that a rewrite would lose), and quietly editing it
+    would surprise whoever keeps it. The user is told, on the status bar and by `doctor`, to
+    remove the line; until then the line is reported at each start and does nothing."""
+    from app.secrets import SecretStore, SecretsUnavailable, label
+
+    where = "the secret store"
+    try:
+        store = store or SecretStore.default()
+        where = store.where()
+        kept = store.get(name)
+        if kept is None:
+            store.set(name, str(value))
+            problems.append(
+                f"The settings file {path} holds {name} ({label(name)}), a secret that does not "
+                f"belong there: it was moved into {where}, where Showdesk keeps it from now on. "
+                f"Remove the line '{name} = …' from the file (the file was left as it is)."
+            )
+        elif kept == str(value):
+            problems.append(
+                f"The settings file {path} still holds {name}, which is already kept in {where}; "
+                f"the file's copy is not read. Remove the line '{name} = …' from the file."
+            )
+        else:
+            problems.append(
+                f"The settings file {path} holds a {name} that differs from the one kept in "
+                f"{where}: the kept one is used and the file's is ignored. Remove the line "
+                f"'{name} = …' from the file."
+            )
+    except SecretsUnavailable as exc:
+        problems.append(
+            f"The settings file {path} holds {name} ({label(name)}), which Showdesk no longer "
+            f"reads from there, and it could not be moved into {where}: {exc} The line is "
+            "ignored until then; it stays in the file."
+        )
+
+
+def load_config(
+    path: Path | None = None, env: dict[str, str] | None = None, secrets: SecretStore | None = None
+) -> Config:
+    """Read the TOML file (if any) then SHOWDESK_* variables. Never raises on bad input.
+
+    ``secrets`` is where a secret found in the file is moved (default: the user's store)."""
     env = dict(os.environ if env is None else env)
     path = path or config_path()
     config = Config()
@@ -101,20 +237,28 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         try:
             with path.open("rb") as fh:
                 loaded = tomllib.load(fh)
-            values.update(loaded.get("showdesk", loaded))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
             config.problems.append(
                 f"The settings file {path} could not be read ({exc}); using defaults. "
                 "The file was left as it is."
             )
-    for key, raw in env.items():
-        if key.startswith("SHOWDESK_"):
-            name = key[len("SHOWDESK_") :].lower()
-            if name in _TYPES and name not in ("problems", "source"):
-                values[name] = raw
-    for name, raw in values.items():
-        if name not in _TYPES or name in ("problems", "source") or isinstance(raw, dict):
+        else:
+            values.update(_file_values(loaded, path, config.problems))
+    for name in SECRET_SETTINGS:
+        if name in values:
+            raw = values.pop(name)
+            if raw not in (None, ""):
+                config.secrets_in_file.append(name)
+                _move_secret(name, str(raw), path, secrets, config.problems)
+    for key, raw in sorted(env.items()):
+        if not key.startswith("SHOWDESK_") or key in ENVIRONMENT_NOT_SETTINGS:
             continue
+        name = key[len("SHOWDESK_") :].lower()
+        if name in SETTINGS:
+            values[name] = raw  # a secret's variable too: for this process, never stored
+        else:
+            config.problems.append(_unknown_variable(key))
+    for name, raw in values.items():
         try:
             setattr(config, name, _coerce(name, raw))
         except (TypeError, ValueError) as exc:

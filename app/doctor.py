@@ -1,4 +1,5 @@
-"""`showdesk doctor`: is this kiosk ready? Camera, decoder libraries, database, backend, logs.
+"""`showdesk doctor`: is this kiosk ready? Settings, secrets, camera, decoder libraries,
+database, backend, logs.
 
 Each check gives a status (ok / warning / problem) and one plain sentence; the command exits 1
 when any check found a problem. The camera and the backend are probed with short timeouts so
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse, urlsplit, urlunsplit
 
-from app.config import Config, load_config
+from app.config import META_FIELDS, Config
 
 OK, WARNING, PROBLEM = "ok", "warning", "problem"
 MARKS = {OK: "✓", WARNING: "!", PROBLEM: "✗"}
@@ -371,7 +372,63 @@ def check_logs(config: Config) -> Check:
     return Check("logs", OK, text, details)
 
 
+def check_settings(config: Config) -> Check:
+    """Unknown keys and variables, bad values, a secret in the file: each said, none ignored."""
+    source = str(config.source) if config.source else None
+    details = {"file": source, "problems": list(config.problems)}
+    if config.problems:
+        count = len(config.problems)
+        head = f"{count} thing(s) in the settings need a look: " if count > 1 else ""
+        return Check("settings", WARNING, head + " ".join(config.problems), details)
+    if source is None:
+        return Check("settings", OK, "No settings file: the defaults are used.", details)
+    return Check("settings", OK, f"Settings read from {source}; every key is known.", details)
+
+
+def check_secrets(config: Config) -> Check:
+    """Where the secrets are kept (OS keyring, or the file fallback) and that none is in the
+    settings file."""
+    from app.secrets import SecretStore
+
+    store = SecretStore.default()
+    status = store.status()
+    details: dict[str, Any] = {
+        "store": status.kind,
+        "backend": status.backend,
+        "where": status.words,
+        "in_settings_file": list(config.secrets_in_file),
+    }
+    if config.secrets_in_file:
+        names = ", ".join(config.secrets_in_file)
+        in_file = (
+            f" The settings file {config.source} still holds {names}: remove the line(s); "
+            "secrets are not read from there."
+        )
+    else:
+        in_file = " None is in the settings file."
+    if status.problem:
+        return Check(
+            "secrets",
+            PROBLEM,
+            f"Secrets are kept in the {status.words}. {status.problem}" + in_file,
+            details,
+        )
+    if status.fallback:
+        details["reason"] = status.reason
+        return Check(
+            "secrets",
+            WARNING,
+            f"No OS keyring here — secrets are in a file only this user can read "
+            f"({store.file}); {status.reason}." + in_file,
+            details,
+        )
+    state = WARNING if config.secrets_in_file else OK
+    return Check("secrets", state, f"Secrets are kept in the {status.words}." + in_file, details)
+
+
 CHECKS = (
+    check_settings,
+    check_secrets,
     check_database,
     check_decoders,
     check_camera,
@@ -455,7 +512,7 @@ def redacted_settings(config: Config) -> dict[str, Any]:
     the sign-in email without its local part."""
     out: dict[str, Any] = {}
     for f in fields(config):
-        if f.name in ("problems", "source"):
+        if f.name in META_FIELDS:
             continue
         value = getattr(config, f.name)
         if value is None:
@@ -485,6 +542,23 @@ def secret_values(config: Config) -> list[str]:
         elif f.name.endswith("_email"):
             found.append(value)
     return sorted(set(found), key=len, reverse=True)
+
+
+def stored_secrets() -> list[str]:
+    """The values the secret store holds for the well-known names (to cut them out of the
+    report); none when the keyring refuses access (then this process never saw them)."""
+    from app.secrets import LABELS, SecretStore, SecretsUnavailable
+
+    store = SecretStore.default()
+    found = []
+    for name in LABELS:
+        try:
+            value = store.get(name)
+        except SecretsUnavailable:
+            break
+        if value:
+            found.append(value)
+    return found
 
 
 def _version_of(dist: str, module: str | None = None) -> str:
@@ -557,7 +631,7 @@ def versions() -> dict[str, str]:
     return out
 
 
-def _checks_document(config: Config, results: list[Check]) -> dict[str, Any]:
+def checks_document(config: Config, results: list[Check]) -> dict[str, Any]:
     return {"checks": [asdict(c) for c in results], "problems": config.problems}
 
 
@@ -570,7 +644,11 @@ def write_report(target: Path, config: Config, results: list[Check]) -> Path:
 
     if target.is_dir():
         target = target / f"showdesk-report-{datetime.now():%Y%m%d-%H%M%S}.zip"
-    secrets = [s for s in secret_values(config) if len(s) >= SCRUB_MIN_CHARS]
+    secrets = sorted(
+        {s for s in [*secret_values(config), *stored_secrets()] if len(s) >= SCRUB_MIN_CHARS},
+        key=len,
+        reverse=True,
+    )
 
     def clean(text: str) -> str:
         for secret in secrets:
@@ -580,7 +658,9 @@ def write_report(target: Path, config: Config, results: list[Check]) -> Path:
     settings = {
         "source": str(config.source) if config.source else None,
         "environment": sorted(k for k in os.environ if k.startswith("SHOWDESK_")),
-        "redacted": sorted(f.name for f in fields(config) if is_secret(f.name)),
+        "redacted": sorted(
+            f.name for f in fields(config) if is_secret(f.name) and f.name not in META_FIELDS
+        ),
         "settings": redacted_settings(config),
         "problems": config.problems,
     }
@@ -588,7 +668,7 @@ def write_report(target: Path, config: Config, results: list[Check]) -> Path:
     members = {
         "versions.json": json.dumps(found, indent=2),
         "settings.json": json.dumps(settings, indent=2, ensure_ascii=False),
-        "checks.json": json.dumps(_checks_document(config, results), indent=2, ensure_ascii=False),
+        "checks.json": json.dumps(checks_document(config, results), indent=2, ensure_ascii=False),
     }
     left_out: list[str] = []
     total = 0
@@ -612,7 +692,8 @@ def write_report(target: Path, config: Config, results: list[Check]) -> Path:
         f"replaced by {REDACTED}.",
         "checks.json: what 'showdesk doctor' found.",
         "logs/: app.log (the window), cli.log (commands), crash.log (hard crashes).",
-        "Not included: the database, its guest list, any secret.",
+        "Not included: the database, its guest list, any secret (nor any value kept in the "
+        "OS keyring or the secrets file: each one is cut out of every file here).",
     ]
     if left_out:
         readme.append("Left out: " + "; ".join(left_out))
@@ -631,46 +712,3 @@ def write_report(target: Path, config: Config, results: list[Check]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
-
-
-def cli_doctor(args: Any) -> int:
-    """Exit codes: 0 when no check found a problem (warnings allowed), 1 when one did or the
-    report could not be written."""
-    from app.errors import explain
-
-    config = load_config()
-    if getattr(args, "db", None):
-        config.db = args.db
-    results = run_checks(config)
-    report_to = getattr(args, "report", None)
-    report: Path | None = None
-    report_error: str | None = None
-    if report_to is not None:
-        try:
-            report = write_report(Path(report_to), config, results)
-        except OSError as exc:
-            report_error = f"The report could not be written to {report_to}: {explain(exc)}"
-    problems = [c.name for c in results if c.status == PROBLEM]
-    code = 1 if problems or report_error else 0
-    if getattr(args, "json", False):
-        document = _checks_document(config, results)
-        if report_to is not None:
-            document["report"] = str(report) if report else None
-            document["report_error"] = report_error
-        print(json.dumps(document, indent=2))
-    else:
-        for problem in config.problems:
-            print(f"! settings: {problem}")
-        for check in results:
-            print(f"{MARKS[check.status]} {check.name}: {check.message}")
-        if report is not None:
-            print(f"Report for support: {report} ({report.stat().st_size // 1024} kB)")
-        if report_error:
-            print(f"{MARKS[PROBLEM]} report: {report_error}")
-    log.info(
-        "doctor problems=%s warnings=%s report=%s",
-        ",".join(problems) or "-",
-        ",".join(c.name for c in results if c.status == WARNING) or "-",
-        report or report_error or "-",
-    )
-    return code

@@ -10,7 +10,8 @@ build has no ``sys.stderr`` to write them to).
 What: one line per sync round, scan verdict, error and state change. A line names tickets,
 check-ins, events, gates and devices by id or name, never an attendee: callers log ids, and the
 formatter also scrubs emails, international phone numbers and SQLAlchemy's bound parameters
-from any text (an exception's message) as a second line of defence.
+from any text (an exception's message) as a second line of defence, and every secret value
+this process read from or stored in ``app.secrets`` (``hide``).
 """
 
 from __future__ import annotations
@@ -69,8 +70,28 @@ def app_version() -> str:
         return "unknown"
 
 
+# Secret values this process has read or stored (app/secrets.py hands them over): cut out of
+# every line. Shorter ones are not, as they would blank unrelated numbers.
+HIDE_MIN_CHARS = 6
+_hidden: set[str] = set()
+_hidden_lock = threading.Lock()
+
+
+def hide(value: str) -> None:
+    """Never write ``value`` to a log: from now on every line shows ``<redacted>`` instead."""
+    if value and len(value) >= HIDE_MIN_CHARS:
+        with _hidden_lock:
+            _hidden.add(value)
+
+
 def scrub(text: str) -> str:
-    """``text`` without emails, international phone numbers or SQL bound parameters."""
+    """``text`` without emails, international phone numbers, SQL bound parameters or any
+    secret value handed to ``hide``."""
+    if _hidden:
+        with _hidden_lock:
+            values = sorted(_hidden, key=len, reverse=True)
+        for value in values:
+            text = text.replace(value, "<redacted>")
     text = _SQL_PARAMETERS.sub("[parameters: hidden]", text)
     text = _EMAIL.sub("<email>", text)
     return _PHONE.sub("<phone>", text)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -323,6 +324,26 @@ class PostgresBackend:
     def server_info(self) -> ServerInfo:
         return _server_info(self._call("select public.showdesk_server_info()", ()))
 
+    # --- enrolment (migrations/supabase/0021; app/sync/enrolment.py is the caller) ---------
+
+    def create_enrolment(
+        self, event_id: str, role: str, gate: str | None, device_name: str
+    ) -> dict[str, Any]:
+        return _json_object(
+            self._call(
+                "select public.showdesk_create_enrolment(%s::uuid, %s, %s, %s)",
+                (event_id, role, gate, device_name),
+            )
+        )
+
+    def revoke_enrolment(self, enrolment_id: str) -> dict[str, Any]:
+        return _json_object(
+            self._call("select public.showdesk_revoke_enrolment(%s::uuid)", (enrolment_id,))
+        )
+
+    def enrol(self, code: str) -> dict[str, Any]:
+        return _json_object(self._call("select public.showdesk_enrol(%s)", (code,)))
+
     def probe(self) -> ProbeResult:
         try:
             value = self._call("select now()", ())
@@ -372,7 +393,10 @@ class SupabaseBackend:
         self.url = url.rstrip("/")
         self.anon_key = anon_key
         self.email = email
+        # None: read from the secret store (app.secrets) at the first sign-in, never from
+        # the settings file
         self.password = password
+        self._password_looked_up = password is not None
         self.timeout = timeout
         self._client = None
         self._session: _Session | None = None
@@ -399,13 +423,26 @@ class SupabaseBackend:
                 ) from exc
         return self._client
 
+    def _stored_password(self) -> str | None:
+        """The sign-in password: the one given, else the secret store's (looked up once)."""
+        if not self._password_looked_up and self.email:
+            from app.secrets import SUPABASE_PASSWORD, SecretStore, SecretsUnavailable
+
+            try:
+                self.password = SecretStore.default().get(SUPABASE_PASSWORD)
+            except SecretsUnavailable as exc:  # a locked keyring: said, tried again next round
+                raise SyncError(str(exc), transient=True, code="secrets") from exc
+            self._password_looked_up = True
+        return self.password
+
     def _sign_in(self) -> None:
         client = self._get_client()
-        if not (self.email and self.password):
+        password = self._stored_password()
+        if not (self.email and password):
             return  # anon key only (reads nothing private, but lets probe work)
         try:
             response = client.auth.sign_in_with_password(
-                {"email": self.email, "password": self.password}
+                {"email": self.email, "password": password}
             )
         except Exception as exc:  # noqa: BLE001
             raise _auth_error(exc) from exc
@@ -430,7 +467,7 @@ class SupabaseBackend:
             self._sign_in()
 
     def _ensure_session(self) -> None:
-        if self.email and self.password:
+        if self.email and self._stored_password():
             if self._session is None:
                 self._sign_in()
             elif self._session.expires_at - time.time() < 60:
@@ -471,6 +508,31 @@ class SupabaseBackend:
 
     def server_info(self) -> ServerInfo:
         return _server_info(self._rpc("showdesk_server_info", {}))
+
+    # --- enrolment (migrations/supabase/0021; app/sync/enrolment.py is the caller) ---------
+
+    def create_enrolment(
+        self, event_id: str, role: str, gate: str | None, device_name: str
+    ) -> dict[str, Any]:
+        return _json_object(
+            self._rpc(
+                "showdesk_create_enrolment",
+                {
+                    "p_event_id": event_id,
+                    "p_role": role,
+                    "p_gate": gate,
+                    "p_device_name": device_name,
+                },
+            )
+        )
+
+    def revoke_enrolment(self, enrolment_id: str) -> dict[str, Any]:
+        return _json_object(
+            self._rpc("showdesk_revoke_enrolment", {"p_enrolment_id": enrolment_id})
+        )
+
+    def enrol(self, code: str) -> dict[str, Any]:
+        return _json_object(self._rpc("showdesk_enrol", {"p_code": code}))
 
     def probe(self) -> ProbeResult:
         """Any HTTP answer from the server means it is reachable; its Date header gives its time."""
@@ -539,9 +601,98 @@ def _auth_error(exc: Exception) -> SyncError:
         return SyncError("Cannot reach the sync server to sign in.", transient=True, code="network")
     if status in (400, 401, 403, 422):
         return SyncError(
-            "The sync server refused this kiosk's sign-in. Check the e-mail and "
-            "password in the settings.",
+            "The sync server refused this kiosk's sign-in. Check supabase_email in the "
+            "settings and the password kept in the secret store ('showdesk doctor' says where).",
             transient=True,
             code=str(status),
         )
     return SyncError(f"Sign-in to the sync server failed: {exc}", transient=True)
+
+
+def _json_object(data: Any) -> dict[str, Any]:
+    if isinstance(data, str):
+        data = json.loads(data)
+    if not isinstance(data, dict):
+        raise SyncError(
+            "The sync server sent an answer Showdesk does not understand.",
+            transient=True,
+            code="bad-response",
+        )
+    return data
+
+
+class KioskSupabaseBackend(SupabaseBackend):
+    """A kiosk enrolled with a code (migrations/supabase/0021): no e-mail, no password.
+
+    The kiosk's credential is the refresh token of its own anonymous Supabase auth user.
+    Supabase rotates it at every refresh; each new one goes to ``on_refresh_token`` (store it
+    in the keyring there). Until the new token has been used once, Supabase answers the
+    previous one too (with the same new token), so a kiosk that stopped before storing the new
+    token comes back with the old one: rotation is offline-safe.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        anon_key: str,
+        refresh_token: str | None = None,
+        *,
+        on_refresh_token: Callable[[str], None] | None = None,
+        timeout: float = PUSH_TIMEOUT_SECONDS,
+    ) -> None:
+        super().__init__(url, anon_key, None, None, timeout=timeout)
+        self.refresh_token = refresh_token
+        self.on_refresh_token = on_refresh_token
+
+    def sign_in_anonymously(self) -> str:
+        """A new anonymous auth user for this kiosk (enrolment's first step); its id."""
+        client = self._get_client()
+        with self._lock:
+            try:
+                response = client.auth.sign_in_anonymously()
+            except Exception as exc:  # noqa: BLE001 - classified below
+                raise _auth_error(exc) from exc
+            self._remember(response.session)
+            return str(response.user.id) if response.user is not None else ""
+
+    def _sign_in(self) -> None:
+        if not self.refresh_token:
+            return  # not enrolled yet: the anon key only
+        client = self._get_client()
+        try:
+            response = client.auth.refresh_session(self.refresh_token)
+        except Exception as exc:  # noqa: BLE001 - classified below
+            if isinstance(exc, _network_errors()) or type(exc).__name__ == "AuthRetryableError":
+                raise _auth_error(exc) from exc
+            # transient for the engine (never set a scan aside for it), but said plainly
+            raise SyncError(
+                "The sync server no longer accepts this kiosk's credential: enrol it again "
+                "with a new code from the organizer.",
+                transient=True,
+                code="credential-refused",
+            ) from exc
+        self._remember(response.session)
+
+    def _remember(self, session) -> None:
+        super()._remember(session)
+        token = self._session.refresh_token if self._session is not None else None
+        if token and token != self.refresh_token:
+            self.refresh_token = token
+            if self.on_refresh_token is not None:
+                self.on_refresh_token(token)
+
+    def _refresh(self) -> None:
+        self._session = None
+        self._sign_in()
+
+    def _ensure_session(self) -> None:
+        if self._session is None:
+            self._sign_in()
+        elif self._session.expires_at - time.time() < 60:
+            self._refresh()
+
+
+def _network_errors() -> tuple[type[BaseException], ...]:
+    import httpx
+
+    return (httpx.TransportError, OSError)

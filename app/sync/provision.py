@@ -3,20 +3,23 @@
 The code is JSON: ``{"v":1,"url":"https://x.supabase.co","key":"<anon key>","token":"<jwt>",
 "email":..., "password":..., "event_id":..., "name":..., "gate":...}`` (``v``, ``url``, ``key``
 and ``token`` required). The kiosk registers itself with ``register_device`` using the token
-and writes its settings file, so the next start syncs that event.
+and writes its settings file, so the next start syncs that event. The password goes to the
+secret store (``app.secrets``: the OS keyring, or a file only this user can read), never to
+the settings file.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.config import config_path
+
+if TYPE_CHECKING:
+    from app.secrets import SecretStore
 
 
 class ProvisionProblem(Exception):
@@ -121,53 +124,72 @@ def write_config(code: ProvisionCode, device_id: str, path: Path | None = None) 
         "supabase_key": code.key,
         "device_name": code.name,
         "gate": code.gate,
-        "device_id": device_id,
     }
     if code.email:
         values["supabase_email"] = code.email
-    if code.password:
-        values["supabase_password"] = code.password
     if code.event_id:
         values["event_id"] = code.event_id
-    lines = ["# Written by 'showdesk provision'.", "[showdesk]"]
+    lines = [
+        f"# Written by 'showdesk provision' for device {device_id}. The sign-in password is",
+        "# kept in the secret store ('showdesk doctor' says where), never in this file.",
+        "[showdesk]",
+    ]
     lines += [f"{k} = {_toml_value(v)}" for k, v in values.items()]
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    tmp.chmod(0o600)  # holds the kiosk's password
+    tmp.chmod(0o600)  # no secret in it, but whose kiosk this is is nobody else's business
     tmp.replace(path)
     return path
 
 
-def cli_provision(
-    args: argparse.Namespace, decode_image: Callable[[Path], str | None] | None = None
-) -> int:
-    """``decode_image`` reads the code out of an image (the scan layer's, passed in)."""
-    text = args.code
+@dataclass(frozen=True)
+class Provisioned:
+    code: ProvisionCode
+    device_id: str
+    config_file: Path
+
+
+def provision(text: str | None) -> Provisioned:
+    """Register this kiosk with the code's server, write its settings and remember its
+    identity in the replica. Raises ProvisionProblem (a sentence) when it cannot."""
+    if not text:
+        raise ProvisionProblem("Give the provisioning code as text, or --image with its QR.")
+    code = parse_code(text)
+    store = _secret_store(code)  # a locked keyring stops here, before the server knows us
+    device = register(code)
+    if store is not None and code.password:
+        _keep_password(store, code.password)
+    path = write_config(code, device)
+    _remember_identity(device, code.event_id)
+    return Provisioned(code, device, path)
+
+
+def _secret_store(code: ProvisionCode) -> SecretStore | None:
+    """The store the code's password will go to, once it is known to answer (one read), so a
+    locked keyring is said before registering; None when the code has no password."""
+    from app.secrets import SUPABASE_PASSWORD, SecretStore, SecretsUnavailable
+
+    if not code.password:
+        return None
+    store = SecretStore.default()
     try:
-        if getattr(args, "image", None):
-            if decode_image is None:
-                raise ProvisionProblem("Reading codes from images is not available here.")
-            try:
-                text = decode_image(Path(args.image))
-            except (FileNotFoundError, ValueError) as exc:
-                raise ProvisionProblem(f"Cannot read the image {args.image}.") from exc
-        if not text:
-            raise ProvisionProblem("Give the provisioning code as text, or --image with its QR.")
-        code = parse_code(text)
-        device = register(code)
-        path = write_config(code, device)
-        _remember_identity(device, code.event_id)
-    except ProvisionProblem as exc:
-        print(json.dumps({"error": str(exc)}) if args.json else f"showdesk: {exc}")
-        return 2
-    if args.json:
-        print(json.dumps({"device_id": device, "config": str(path)}))
-    else:
-        print(
-            f"This kiosk is registered as {code.name} at gate {code.gate}. "
-            f"Settings written to {path}."
-        )
-    return 0
+        store.get(SUPABASE_PASSWORD)
+    except SecretsUnavailable as exc:
+        raise ProvisionProblem(f"{exc} The kiosk was not set up.") from exc
+    return store
+
+
+def _keep_password(store: SecretStore, password: str) -> None:
+    """The code's sign-in password into the secret store, replacing an older one."""
+    from app.secrets import SUPABASE_PASSWORD, SecretsUnavailable
+
+    try:
+        store.set(SUPABASE_PASSWORD, password)
+    except SecretsUnavailable as exc:
+        raise ProvisionProblem(
+            f"The kiosk was registered but its password could not be kept: {exc} Ask for a "
+            "new provisioning code once the keyring is unlocked."
+        ) from exc
 
 
 def _remember_identity(device: str, event_id: str | None) -> None:

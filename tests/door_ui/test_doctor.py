@@ -6,8 +6,9 @@ import argparse
 import json
 import socket
 
+from app.cli import doctor as doctor_command
 from app.config import Config
-from app.doctor import PROBLEM, check_backend, check_camera, check_database, cli_doctor
+from app.doctor import PROBLEM, check_backend, check_camera, check_database
 
 
 def _closed_port() -> int:
@@ -62,10 +63,12 @@ def test_damaged_database(tmp_path):
 
 def test_cli_json_on_the_demo_database(demo_template, capsys):
     path, _event = demo_template
-    code = cli_doctor(argparse.Namespace(db=path, json=True))
+    code = doctor_command.run(argparse.Namespace(db=path, json=True))
     report = json.loads(capsys.readouterr().out)
     checks = {c["name"]: c for c in report["checks"]}
     assert set(checks) == {
+        "settings",
+        "secrets",
         "database",
         "decoders",
         "camera",

@@ -43,6 +43,10 @@ AUTHENTICATED_DEFINERS = CORE_DEFINERS | {
     "showdesk_private.checkin_ticket_ok(uuid,uuid)",
     "showdesk_private.checkin_annuls_ok(uuid,uuid,uuid)",
     "showdesk_private.checkin_device_ok(uuid)",
+    # 0021: enrolment; each checks the caller's role and organization itself
+    "showdesk.create_enrolment(uuid,text,text,text)",
+    "showdesk.revoke_enrolment(uuid)",
+    "showdesk.enrol(text)",
 }
 
 API_WRAPPERS = {
@@ -50,6 +54,9 @@ API_WRAPPERS = {
     "showdesk_sync_push(uuid,jsonb)",
     "showdesk_register_device(text,text)",
     "showdesk_server_info()",
+    "showdesk_create_enrolment(uuid,text,text,text)",
+    "showdesk_revoke_enrolment(uuid)",
+    "showdesk_enrol(text)",
 }
 
 TABLE_PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"]

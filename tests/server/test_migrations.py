@@ -49,11 +49,14 @@ API_WRAPPERS = (
     "showdesk_sync_push(uuid,jsonb)",
     "showdesk_register_device(text,text)",
     "showdesk_server_info()",
+    "showdesk_create_enrolment(uuid,text,text,text)",
+    "showdesk_revoke_enrolment(uuid)",
+    "showdesk_enrol(text)",
 )
 
 
 def test_nothing_of_showdesk_is_in_public_but_the_api_wrappers(supabase_db):
-    """public is the platform's schema: Showdesk adds three prefixed functions and nothing else."""
+    """public is the platform's schema: Showdesk adds its prefixed API functions and nothing else."""
     objects = supabase_db.execute(
         "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
         " WHERE n.nspname = 'public'"

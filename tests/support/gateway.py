@@ -22,6 +22,20 @@ GoTrue part — enough for supabase-py's ``auth.sign_in_with_password``, refresh
 ``get_user``: ``POST /auth/v1/token?grant_type=password|refresh_token``, ``GET /auth/v1/user``,
 ``POST /auth/v1/logout``. Users are created by tests with ``create_user``; their
 ``app_metadata`` carries ``organization_id``, ``staff_role`` and ``device_id``.
+
+Anonymous sign-in (``auth.sign_in_anonymously``, what an enrolling kiosk does, 0021):
+``POST /auth/v1/signup`` with no e-mail or phone makes a new user with ``is_anonymous`` true,
+``app_metadata`` ``{"provider": "anonymous", "providers": ["anonymous"]}`` and no organization,
+and answers with a session. With ``anonymous_sign_ins = False`` (the project setting "Allow
+anonymous sign-ins" off, Supabase's default) it answers 422 ``anonymous_provider_disabled``. An
+e-mail or phone sign-up is refused (422 ``signup_disabled``): tests create such users with
+``create_user``.
+
+Refresh tokens rotate as GoTrue's do (refresh token rotation on, reuse interval 0): a token is
+used once and answered with its child; the *parent of the active token* may be used again and
+is answered with that same active token (a client that did not store its last refresh can
+still come back), and any older token is refused (400 ``refresh_token_already_used``) and
+revokes the whole session's tokens (reuse detection).
 """
 
 from __future__ import annotations
@@ -111,6 +125,7 @@ class GatewayUser:
     password: str
     app_metadata: dict[str, Any]
     created_at: float = field(default_factory=time.time)
+    is_anonymous: bool = False
 
     def as_json(self, last_sign_in: float | None = None) -> dict[str, Any]:
         return {
@@ -127,7 +142,7 @@ class GatewayUser:
             "created_at": _iso(self.created_at),
             "updated_at": _iso(self.created_at),
             "last_sign_in_at": _iso(last_sign_in or time.time()),
-            "is_anonymous": False,
+            "is_anonymous": self.is_anonymous,
         }
 
 
@@ -153,9 +168,11 @@ class Gateway:
         )
         self.users: dict[str, GatewayUser] = {}
         self._refresh_tokens: dict[str, str] = {}  # token -> user id (rotated on use)
+        self._used_refresh_tokens: dict[str, tuple[str, str]] = {}  # token -> (user id, child)
         self._lock = threading.Lock()
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status) — for assertions
         self.forced_status: int | None = None  # set to e.g. 503 to simulate an outage
+        self.anonymous_sign_ins = True  # Supabase's "Allow anonymous sign-ins"
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -215,6 +232,19 @@ class Gateway:
             self.users[user.email] = user
         return user
 
+    def create_anonymous_user(self) -> GatewayUser:
+        """A user like GoTrue's anonymous sign-in makes: no e-mail, no organization."""
+        user = GatewayUser(
+            str(uuid.uuid4()),
+            "",
+            "",
+            {"provider": "anonymous", "providers": ["anonymous"]},
+            is_anonymous=True,
+        )
+        with self._lock:
+            self.users[f"anonymous:{user.id}"] = user
+        return user
+
     def access_token(self, user: GatewayUser, expires_in: int | None = None) -> str:
         ttl = self.access_token_ttl if expires_in is None else expires_in
         claims = make_claims(
@@ -226,14 +256,19 @@ class Gateway:
             expires_in=ttl,
         )
         claims["app_metadata"] = dict(user.app_metadata)
+        claims["is_anonymous"] = user.is_anonymous
+        if user.is_anonymous:
+            claims["email"] = ""
         claims["session_id"] = str(uuid.uuid4())
         claims["iss"] = self.url + "/auth/v1"
         return jwt.encode(claims, self.secret, algorithm="HS256")
 
-    def session_for(self, user: GatewayUser) -> dict[str, Any]:
-        refresh = secrets.token_urlsafe(24)
-        with self._lock:
-            self._refresh_tokens[refresh] = user.id
+    def session_for(self, user: GatewayUser, refresh: str | None = None) -> dict[str, Any]:
+        """A session for ``user``: a new refresh token, or ``refresh`` (already issued) again."""
+        if refresh is None:
+            refresh = secrets.token_urlsafe(24)
+            with self._lock:
+                self._refresh_tokens[refresh] = user.id
         now = int(time.time())
         return {
             "access_token": self.access_token(user),
@@ -402,22 +437,73 @@ class Gateway:
                 )
             return self.session_for(user)
         if grant_type == "refresh_token":
-            with self._lock:
-                user_id = self._refresh_tokens.pop(str(data.get("refresh_token") or ""), None)
-            user = next((u for u in self.users.values() if u.id == user_id), None)
-            if user is None:
-                raise GatewayError(
-                    400,
-                    {
-                        "code": "refresh_token_not_found",
-                        "message": "Invalid Refresh Token: Refresh Token Not Found",
-                    },
-                )
-            return self.session_for(user)
+            return self._refresh(str(data.get("refresh_token") or ""))
         raise GatewayError(
             400,
             {"code": "unsupported_grant_type", "message": f"unsupported grant_type {grant_type}"},
         )
+
+    def _refresh(self, token: str) -> dict[str, Any]:
+        """GoTrue's rotation: see the module docstring."""
+        again: str | None = None
+        with self._lock:
+            user_id = self._refresh_tokens.pop(token, None)
+            child = secrets.token_urlsafe(24)
+            if user_id is not None:
+                self._refresh_tokens[child] = user_id
+                self._used_refresh_tokens[token] = (user_id, child)
+            elif token in self._used_refresh_tokens:
+                user_id, active = self._used_refresh_tokens[token]
+                if active in self._refresh_tokens:
+                    again = active  # the parent of the active token: answered with it
+                else:
+                    while active in self._used_refresh_tokens:  # revoke the session's tokens
+                        active = self._used_refresh_tokens[active][1]
+                    self._refresh_tokens.pop(active, None)
+                    raise GatewayError(
+                        400,
+                        {
+                            "code": "refresh_token_already_used",
+                            "message": "Invalid Refresh Token: Already Used",
+                        },
+                    )
+        user = next((u for u in self.users.values() if u.id == user_id), None)
+        if user is None:
+            raise GatewayError(
+                400,
+                {
+                    "code": "refresh_token_not_found",
+                    "message": "Invalid Refresh Token: Refresh Token Not Found",
+                },
+            )
+        if again is not None:
+            return self.session_for(user, again)
+        return self.session_for(user, child)
+
+    def signup(self, headers, body: bytes) -> dict[str, Any]:
+        """Anonymous sign-in (no e-mail, no phone); other sign-ups are refused."""
+        self.check_apikey(headers)
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError as exc:
+            raise GatewayError(
+                400, {"code": "bad_json", "message": "Could not parse request body as JSON"}
+            ) from exc
+        if not isinstance(data, dict):
+            raise GatewayError(
+                400, {"code": "bad_json", "message": "Could not parse request body as JSON"}
+            )
+        if data.get("email") or data.get("phone") or data.get("password"):
+            raise GatewayError(422, {"code": "signup_disabled", "message": "Signups not allowed"})
+        if not self.anonymous_sign_ins:
+            raise GatewayError(
+                422,
+                {
+                    "code": "anonymous_provider_disabled",
+                    "message": "Anonymous sign-ins are disabled",
+                },
+            )
+        return self.session_for(self.create_anonymous_user())
 
     def get_user(self, headers) -> dict[str, Any]:
         self.check_apikey(headers)
@@ -476,6 +562,8 @@ class _Handler(BaseHTTPRequestHandler):
             elif url.path == "/auth/v1/token" and self.command == "POST":
                 grant = (parse_qs(url.query).get("grant_type") or [""])[0]
                 self._send(200, self.gw.token(grant, self.headers, body), auth_headers)
+            elif url.path == "/auth/v1/signup" and self.command == "POST":
+                self._send(200, self.gw.signup(self.headers, body), auth_headers)
             elif url.path == "/auth/v1/user" and self.command == "GET":
                 self._send(200, self.gw.get_user(self.headers), auth_headers)
             elif url.path == "/auth/v1/logout" and self.command == "POST":

@@ -53,6 +53,36 @@ def test_sync_over_https_rpc_with_sign_in(world, gateway, tmp_path):
     db.close()
 
 
+def test_the_sign_in_password_comes_from_the_secret_store(world, gateway, tmp_path):
+    """Settings without a password (as provisioning writes them): the backend the runner builds
+    signs in with the one kept in the secret store."""
+    from app.config import load_config
+    from app.secrets import SUPABASE_PASSWORD, SecretStore
+    from app.sync.runner import build_backend
+
+    engine, db = _kiosk(world, gateway, tmp_path)
+    email = engine.backend.email
+    engine.backend.close()
+    settings = tmp_path / "config.toml"
+    settings.write_text(
+        f'[showdesk]\nbackend = "supabase"\nsupabase_url = "{gateway.url}"\n'
+        f'supabase_key = "{gateway.anon_key}"\nsupabase_email = "{email}"\n'
+    )
+    config = load_config(settings, env={})
+    assert config.problems == [] and config.supabase_password is None
+    engine.backend = build_backend(config, engine.device_id)
+    with pytest.raises(SyncError):  # nothing kept yet: no sign-in, the server refuses
+        engine.backend.pull(world.event_id, "", 10)
+    engine.backend.close()
+
+    SecretStore.default().set(SUPABASE_PASSWORD, PASSWORD)
+    engine.backend = build_backend(config, engine.device_id)
+    assert engine.sync_once().pull.upserted >= 25
+    assert any(path.startswith("/auth/v1/token") for _m, path, _s in gateway.requests)
+    engine.backend.close()
+    db.close()
+
+
 def test_expired_jwt_mid_sync_is_refreshed_and_sync_continues(world, gateway, tmp_path):
     gateway.access_token_ttl = 2  # sessions that die almost at once
     engine, db = _kiosk(world, gateway, tmp_path)
@@ -89,7 +119,9 @@ def test_server_outage_is_transient_and_words_say_so(world, gateway, tmp_path):
 
 
 def test_provision_registers_the_device_and_writes_settings(world, gateway, tmp_path, monkeypatch):
+    from app.cli import provision as provision_command
     from app.config import load_config
+    from app.secrets import SUPABASE_PASSWORD, SecretStore
     from app.sync import provision
 
     user = gateway.create_user(
@@ -118,10 +150,14 @@ def test_provision_registers_the_device_and_writes_settings(world, gateway, tmp_
 
     args = Args()
     args.code, args.image, args.json = code, None, True
-    assert provision.cli_provision(args) == 0
+    assert provision_command.run(args) == 0
     config = load_config(config_file, env={})
     assert (config.backend, config.supabase_url, config.gate) == ("supabase", gateway.url, "East")
-    assert config.event_id == world.event_id
+    assert config.event_id == world.event_id and config.problems == []
+    # the password is in the secret store, never in the settings file
+    assert "pw-7" not in config_file.read_text(encoding="utf-8")
+    assert SecretStore.default().get(SUPABASE_PASSWORD) == "pw-7"
+    assert config.supabase_password is None
     device = world.sdb.scalar("select id::text from devices where name = 'Kiosk 7'")
     assert device is not None
     with pytest.raises(provision.ProvisionProblem):

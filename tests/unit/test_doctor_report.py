@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 
 import app.doctor as doctor
+from app.cli import doctor as doctor_command
 from app.cli import main
 from app.config import Config, load_config
-from app.doctor import OK, PROBLEM, WARNING, Check, check_database, cli_doctor, redact_dsn
+from app.doctor import OK, PROBLEM, WARNING, Check, check_database, redact_dsn
 from app.logs import start
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,6 +154,69 @@ def test_the_report_holds_everything_support_needs_and_no_secret(
     assert "start showdesk" in texts["logs/app.log"]
 
 
+def test_no_stored_secret_and_no_secret_of_the_settings_file_reaches_the_report(
+    demo_copy, tmp_path, monkeypatch, capsys, reset_logging
+):
+    """Secrets in the secret store (here the file fallback: no keyring on this machine, or one
+    forced off) and a password left in the settings file: none in the zip, the logs or crash.log."""
+    import keyring
+    from keyring.backends import fail
+
+    from app.secrets import DEVICE_CREDENTIAL, REPLICA_KEY, SecretStore
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        log_dir = Path(os.environ["SHOWDESK_LOG_DIR"])
+        stored = {
+            DEVICE_CREDENTIAL: "device-refresh-tok-6060",
+            REPLICA_KEY: "replica-key-" + "ab" * 16,
+        }
+        in_file = {"supabase_password": "File-Passw0rd-8080", "jwt_secret": "file-jwt-secret-9090"}
+        store = SecretStore.default()
+        for name, value in stored.items():
+            store.set(name, value)
+        settings_file = tmp_path / "config.toml"
+        settings_file.write_text(
+            "[showdesk]\n" + "".join(f'{k} = "{v}"\n' for k, v in in_file.items()),
+            encoding="utf-8",
+        )
+        monkeypatch.setenv("SHOWDESK_CONFIG", str(settings_file))
+        monkeypatch.setenv("SHOWDESK_CAMERA_ENABLED", "false")
+        _crash_once(log_dir)
+        start("cli")
+        # the worst case: code that logs a secret it read anyway
+        logging.getLogger("app.test").error("refresh failed with %s", store.get(DEVICE_CREDENTIAL))
+
+        # and a line an older Showdesk wrote before values were hidden (another process)
+        old = log_dir / "app.log.1"
+        old.write_text(f"sign-in with {stored[DEVICE_CREDENTIAL]}\n", encoding="utf-8")
+
+        target = tmp_path / "support.zip"
+        main(["--db", str(demo_copy), "doctor", "--json", "--report", str(target)])
+        out = capsys.readouterr().out
+        checks = {c["name"]: c for c in json.loads(out)["checks"]}
+        with zipfile.ZipFile(target) as bundle:
+            texts = {n: bundle.read(n).decode("utf-8") for n in bundle.namelist()}
+        logs = {p.name: p.read_text(encoding="utf-8") for p in log_dir.iterdir() if p != old}
+    finally:
+        keyring.set_keyring(before)
+
+    assert {"logs/cli.log", "logs/crash.log", "logs/app.log.1", "settings.json"} <= set(texts)
+    assert texts["logs/app.log.1"] == "sign-in with <redacted>\n"
+    assert "refresh failed with <redacted>" in texts["logs/cli.log"]
+    assert "refresh failed with <redacted>" in logs["cli.log"]  # the log file itself too
+    for name, text in [*texts.items(), *logs.items(), ("stdout", out)]:
+        for secret in [*stored.values(), *in_file.values()]:
+            assert secret not in text, f"{secret!r} in {name}"
+    # the file's password went into the store, and doctor says the file still holds it
+    assert store.get("supabase_password") == in_file["supabase_password"]
+    assert checks["secrets"]["status"] == WARNING
+    assert checks["secrets"]["details"]["in_settings_file"] == ["supabase_password", "jwt_secret"]
+    assert checks["settings"]["status"] == WARNING
+    assert "Remove the line 'supabase_password = …'" in checks["settings"]["message"]
+
+
 def test_doctor_says_where_the_report_went_and_accepts_a_folder(
     demo_copy, tmp_path, capsys, monkeypatch, reset_logging
 ):
@@ -168,7 +232,9 @@ def test_doctor_says_where_the_report_went_and_accepts_a_folder(
 def test_a_report_that_cannot_be_written_is_said_and_fails(demo_copy, tmp_path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    code = cli_doctor(argparse.Namespace(db=demo_copy, json=True, report=blocker / "sub" / "r.zip"))
+    code = doctor_command.run(
+        argparse.Namespace(db=demo_copy, json=True, report=blocker / "sub" / "r.zip")
+    )
     out = json.loads(capsys.readouterr().out)
     assert code == 1 and out["report"] is None
     assert out["report_error"].startswith(f"The report could not be written to {blocker}")
@@ -265,5 +331,5 @@ def test_any_problem_exits_1_warnings_do_not(statuses, code, monkeypatch, capsys
         for i, s in enumerate(statuses)
     )
     monkeypatch.setattr(doctor, "CHECKS", checks)
-    assert cli_doctor(argparse.Namespace(db=None, json=False)) == code
+    assert doctor_command.run(argparse.Namespace(db=None, json=False)) == code
     capsys.readouterr()
