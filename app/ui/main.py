@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import argparse
+import json
 import logging
+import os
 import sys
+import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from app.config import Config, is_default_setup, load_config
 from app.resources import resource_path
 from app.ui.qt import (
     QApplication,
-    QColor,
+    QLabel,
     QMainWindow,
     QMessageBox,
-    QPixmap,
-    QSplashScreen,
     Qt,
     QTabWidget,
+    QTimer,
+    QWidget,
 )
 
 if TYPE_CHECKING:
@@ -29,6 +32,37 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 APP_STYLESHEET = resource_path("style", "app.qss")
+
+
+def _screen_factories(ctx: AppContext) -> list[tuple[str, str, Callable[[], QWidget]]]:
+    """The screens after the door: (attribute, tab label, builder), in tab order."""
+
+    def lineup() -> QWidget:
+        from app.ui.lineup import LineupTab
+
+        return LineupTab(ctx)
+
+    def calltimes() -> QWidget:
+        from app.ui.calltimes import CallTimesTab
+
+        return CallTimesTab(ctx)
+
+    def organizer() -> QWidget:
+        from app.ui.organizer import OrganizerTab
+
+        return OrganizerTab(ctx)  # charts drawn (and read) only when shown
+
+    def sync() -> QWidget:
+        from app.ui.sync_panel import SyncTab
+
+        return SyncTab(ctx)
+
+    return [
+        ("lineup", "&Lineup", lineup),
+        ("calltimes", "&Call times", calltimes),
+        ("organizer", "&Organizer", organizer),
+        ("sync", "S&ync", sync),
+    ]
 
 
 class MainWindow(QMainWindow):
@@ -45,25 +79,29 @@ class MainWindow(QMainWindow):
         self.door.setFocus()
 
     def _build(self, ctx: AppContext) -> None:
-        """Every screen, on ``ctx``'s event (again when a person picks another event)."""
-        from app.ui.calltimes import CallTimesTab
+        """Every screen, on ``ctx``'s event (again when a person picks another event).
+
+        The door is built at once; the other screens are placeholders in the tab bar, each
+        built when first shown or asked for (``window.lineup`` etc.), and in the background
+        one per event-loop turn once the door is ready to scan: start-up waits for the door
+        alone.
+        """
         from app.ui.door import DoorTab
-        from app.ui.lineup import LineupTab
-        from app.ui.organizer import OrganizerTab
-        from app.ui.sync_panel import SyncIndicator, SyncTab
+        from app.ui.sync_panel import SyncIndicator
 
         self.ctx = ctx
         self.tabs = QTabWidget()
         self.door = DoorTab(ctx, **self.door_options)
-        self.lineup = LineupTab(ctx)
-        self.calltimes = CallTimesTab(ctx)
-        self.sync = SyncTab(ctx)
-        self.organizer = OrganizerTab(ctx)  # charts drawn (and read) only when shown
         self.tabs.addTab(self.door, "&Door")
-        self.tabs.addTab(self.lineup, "&Lineup")
-        self.tabs.addTab(self.calltimes, "&Call times")
-        self.tabs.addTab(self.organizer, "&Organizer")
-        self.tabs.addTab(self.sync, "S&ync")
+        self._built: dict[str, QWidget] = {}
+        self._pending: dict[str, tuple[QWidget, Callable[[], QWidget]]] = {}
+        for name, label, factory in _screen_factories(ctx):
+            placeholder = QWidget()
+            placeholder.setObjectName(f"{name}Placeholder")
+            self._pending[name] = (placeholder, factory)
+            self.tabs.addTab(placeholder, label)
+        self.tabs.currentChanged.connect(self._build_shown)
+        self.door.ready.connect(lambda: QTimer.singleShot(0, self._build_next))
         self.setCentralWidget(self.tabs)
         self.sync_indicator = SyncIndicator(ctx)
         self.statusBar().addPermanentWidget(self.sync_indicator, 1)
@@ -86,6 +124,57 @@ class MainWindow(QMainWindow):
         service.bridge.status.connect(self._show_if_removed)
         if service.last is not None:  # removed on an earlier run: said at once
             self._show_if_removed(service.last)
+
+    @property
+    def lineup(self) -> Any:
+        return self._screen("lineup")
+
+    @property
+    def calltimes(self) -> Any:
+        return self._screen("calltimes")
+
+    @property
+    def organizer(self) -> Any:
+        return self._screen("organizer")
+
+    @property
+    def sync(self) -> Any:
+        return self._screen("sync")
+
+    def _screen(self, name: str) -> QWidget:
+        """The screen ``name``, built now if it is still a placeholder (its tab keeps its
+        place, its label and the current selection)."""
+        built = self._built.get(name)
+        if built is not None:
+            return built
+        placeholder, factory = self._pending.pop(name)
+        screen = factory()
+        self._built[name] = screen
+        index = self.tabs.indexOf(placeholder)
+        current = self.tabs.currentIndex()
+        label = self.tabs.tabText(index)
+        self.tabs.blockSignals(True)
+        try:
+            self.tabs.removeTab(index)
+            self.tabs.insertTab(index, screen, label)
+            self.tabs.setCurrentIndex(current)
+        finally:
+            self.tabs.blockSignals(False)
+        placeholder.deleteLater()
+        return screen
+
+    def _build_shown(self, _index: int) -> None:
+        for name, (placeholder, _factory) in list(self._pending.items()):
+            if self.tabs.currentWidget() is placeholder:
+                self._screen(name)
+                self._route_scanner(self.tabs.currentIndex())
+
+    def _build_next(self) -> None:
+        """One waiting screen per event-loop turn: a scan arriving meanwhile waits for one
+        screen's build at most."""
+        if self._pending:
+            self._screen(next(iter(self._pending)))
+            QTimer.singleShot(0, self._build_next)
 
     def switch_event(self, event_id: str) -> None:
         """Reopen every screen on another event of the replica; remembered for the next start.
@@ -148,11 +237,12 @@ class MainWindow(QMainWindow):
     def _route_scanner(self, _index: int) -> None:
         """A USB-scanner burst belongs to the screen in front: badges on the call-time board
         mark arrivals; anywhere else a code is a ticket and brings the door forward."""
-        on_board = self.tabs.currentWidget() is self.calltimes
+        board = self._built.get("calltimes")
+        on_board = board is not None and self.tabs.currentWidget() is board
         self.door.wedge.enabled = not on_board
         self.badge_wedge.enabled = on_board
-        if self.calltimes.wedge is not None:  # talent-arrival mode's own scanner listener
-            self.calltimes.wedge.enabled = on_board
+        if board is not None and board.wedge is not None:  # talent-arrival mode's listener
+            board.wedge.enabled = on_board
 
     def _keep_door_in_kiosk(self, _index: int) -> None:
         if self.kiosk_locked and self.tabs.currentWidget() is not self.door:
@@ -204,27 +294,63 @@ def apply_style(app: QApplication) -> None:
         log.warning("stylesheet %s missing; using Qt's default look", APP_STYLESHEET)
 
 
-def show_splash(app: QApplication) -> QSplashScreen:
-    """Something on screen at once, while the database opens and the screens are built."""
-    pixmap = QPixmap(520, 160)
-    pixmap.fill(QColor("#1d232b"))
-    splash = QSplashScreen(pixmap)
-    font = splash.font()
-    font.setPixelSize(26)
-    splash.setFont(font)
-    splash.showMessage(
-        "Showdesk — opening the event…", Qt.AlignmentFlag.AlignCenter, QColor("#f2f2f2")
-    )
+class Splash(QLabel):
+    """Something on screen at once, while the database opens and the screens are built.
+
+    A frameless label rather than QSplashScreen: QSplashScreen.show() waits up to a second for
+    the window system to confirm the window is exposed, which a kiosk without a window manager
+    (and the offscreen platform) never does — a second of every start spent waiting.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("Showdesk — opening the event…")
+        self.setWindowFlags(
+            Qt.WindowType.SplashScreen
+            | Qt.WindowType.FramelessWindowHint
+            | Qt.WindowType.WindowStaysOnTopHint
+        )
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setFixedSize(520, 160)
+        self.setStyleSheet(
+            "QLabel { background: #1d232b; color: #f2f2f2; font-size: 26px; font-weight: 600; }"
+        )
+
+    def finish(self, _window: QWidget) -> None:
+        self.close()
+
+
+def show_splash(app: QApplication) -> Splash:
+    splash = Splash()
+    screen = app.primaryScreen()
+    if screen is not None:
+        splash.move(screen.availableGeometry().center() - splash.rect().center())
     splash.show()
     app.processEvents()
     return splash
 
 
+def _exit_when_ready(window: MainWindow) -> None:
+    """For start-up timing of any install (wheel, frozen bundle): one JSON line on stdout
+    when the door is ready to scan, then quit. Set by ``SHOWDESK_EXIT_WHEN_READY=1``."""
+    shown = time.time()
+
+    def ready() -> None:
+        print(json.dumps({"shown_wall": shown, "ready_wall": time.time()}), flush=True)
+        QTimer.singleShot(0, QApplication.quit)
+
+    if window.door.is_ready:
+        ready()
+    else:
+        window.door.ready.connect(ready)
+
+
 def run_app(
-    args: argparse.Namespace | None = None,
+    db: Path | None = None,
+    kiosk: bool = False,
     on_window: Callable[[MainWindow], None] | None = None,
 ) -> int:
-    """Open the app. ``on_window`` (benchmarks, screenshots) gets the window once it is built."""
+    """Open the app on ``db`` (default: from settings), fullscreen and locked when ``kiosk``.
+    ``on_window`` (benchmarks, screenshots) gets the window once it is built."""
     from app.logs import start
 
     start("app")  # log file and crash file first: a windowed build has no stderr
@@ -237,9 +363,9 @@ def run_app(
             print(f"showdesk: {problem}", file=sys.stderr)
             return 2
     config = load_config()
-    if args is not None and getattr(args, "db", None):
-        config.db = args.db
-    if args is not None and getattr(args, "kiosk", False):
+    if db is not None:
+        config.db = Path(db)
+    if kiosk:
         config.kiosk = True
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Showdesk")
@@ -254,8 +380,9 @@ def run_app(
         QMessageBox.critical(None, title, text)
         return 2
     window = MainWindow(ctx)
-    for problem in config.problems:
-        window.statusBar().showMessage(problem, 15000)
+    if config.problems:  # all of them: one message would hide the others
+        window.statusBar().showMessage("  ·  ".join(config.problems), 30000)
+        window.statusBar().setToolTip("\n".join(config.problems))
     if config.kiosk:
         window.door.enter_kiosk_mode(window)
     else:
@@ -263,6 +390,8 @@ def run_app(
     splash.finish(window)
     if on_window is not None:
         on_window(window)
+    if os.environ.get("SHOWDESK_EXIT_WHEN_READY"):
+        _exit_when_ready(window)
     code = app.exec()
     for service in window.ctx.services:  # the event picked last, if a person switched
         service.stop()

@@ -49,8 +49,9 @@ OFFLINE_ONLY = (
     "This device works offline only: no sync server is set up, so check-ins and edits stay "
     "on this computer. To sync with the event's server, run 'showdesk provision CODE' with "
     'the provisioning code from the organizer, or set backend = "supabase" with '
-    "supabase_url, supabase_key, supabase_email and supabase_password in the settings file "
-    "(or the SHOWDESK_BACKEND, SHOWDESK_SUPABASE_URL, … environment variables)."
+    "supabase_url, supabase_key and supabase_email in the settings file (or the "
+    "SHOWDESK_BACKEND, SHOWDESK_SUPABASE_URL, … environment variables); the password goes "
+    "into the secret store: write it once as supabase_password and Showdesk moves it there."
 )
 
 

@@ -42,3 +42,26 @@ def test_disabled_player_plays_nothing():
     player = SoundPlayer(enabled=False)
     player.play("ok")
     assert player.last_requested == "ok"
+
+
+def test_every_sound_is_heard_through_a_real_audio_server(monkeypatch):
+    """The app's player really plays each sound: a private PulseAudio server (null sink, no
+    noise) records what reached its mixer. Off means silent."""
+    from app.bench.sound import Recorder, private_pulse, time_onsets
+
+    with private_pulse() as env:
+        for key in ("PULSE_SERVER", "PULSE_SINK"):
+            monkeypatch.setenv(key, env[key])
+        recorder = Recorder(env)
+        try:
+            recorder.wait_recording()
+            player = SoundPlayer(enabled=True)
+            assert player.available
+            for name in SOUND_NAMES:
+                delays, unheard = time_onsets(lambda n=name: player.play(n), recorder, 1, 0.8)
+                assert unheard == 0 and len(delays) == 1, name
+            muted = SoundPlayer(enabled=False)
+            _delays, unheard = time_onsets(lambda: muted.play("refusal"), recorder, 1, 0.8)
+            assert unheard == 1
+        finally:
+            recorder.close()
