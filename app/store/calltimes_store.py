@@ -155,26 +155,31 @@ class ArrivalResult:
     already: bool = False  # was already marked arrived before this
 
 
-def mark_arrived(session: Session, call_time_id: str, at: datetime) -> ArrivalResult:
-    """Mark one call time arrived at ``at``; an earlier arrival already recorded stands."""
+def mark_arrived(
+    session: Session, call_time_id: str, at: datetime, staff_id: str | None = None
+) -> ArrivalResult:
+    """Mark one call time arrived at ``at``; an earlier arrival already recorded stands.
+    ``staff_id``: who is signed in (recorded with the arrival when it is the one that stands)."""
     ct = session.get(CallTime, call_time_id)
     if ct is None:
         return ArrivalResult(False, "That call time is no longer on this device.")
-    return _arrive(session, ct, at)
+    return _arrive(session, ct, at, staff_id)
 
 
 def mark_arrived_by_person(
-    session: Session, event_id: str, person_id: str, at: datetime
+    session: Session, event_id: str, person_id: str, at: datetime, staff_id: str | None = None
 ) -> ArrivalResult:
     ct = _person_call(session, event_id, person_id)
     if ct is None:
         person = session.get(Person, person_id)
         who = person.full_name if person else "This person"
         return ArrivalResult(False, f"{who} has no call time for this event.", person_name=who)
-    return _arrive(session, ct, at)
+    return _arrive(session, ct, at, staff_id)
 
 
-def arrive_by_badge(session: Session, event_id: str, code: str, at: datetime) -> ArrivalResult:
+def arrive_by_badge(
+    session: Session, event_id: str, code: str, at: datetime, staff_id: str | None = None
+) -> ArrivalResult:
     """Mark arrived the person whose badge reads ``code`` (a scanned or typed text)."""
     text = (code or "").strip()
     if not text:
@@ -193,7 +198,7 @@ def arrive_by_badge(session: Session, event_id: str, code: str, at: datetime) ->
             f"{person.full_name}'s badge is for another event.",
             person_name=person.full_name,
         )
-    return mark_arrived_by_person(session, event_id, person.id, at)
+    return mark_arrived_by_person(session, event_id, person.id, at, staff_id)
 
 
 def _person_call(session: Session, event_id: str, person_id: str) -> CallTime | None:
@@ -217,7 +222,9 @@ def _person_call(session: Session, event_id: str, person_id: str) -> CallTime | 
     return (waiting or calls)[0]
 
 
-def _arrive(session: Session, ct: CallTime, at: datetime) -> ArrivalResult:
+def _arrive(
+    session: Session, ct: CallTime, at: datetime, staff_id: str | None = None
+) -> ArrivalResult:
     person = session.get(Person, ct.person_id)
     name = person.full_name if person else "Someone"
     event = session.get(Event, ct.event_id)
@@ -228,6 +235,10 @@ def _arrive(session: Session, ct: CallTime, at: datetime) -> ArrivalResult:
     if earliest != ct.arrived_at:
         ct.arrived_at = earliest
         changed.append("arrived_at")
+        # this arrival stands: so does who recorded it (the server merges it the same way)
+        if staff_id is not None or ct.arrived_by_staff_id is not None:
+            ct.arrived_by_staff_id = staff_id
+            changed.append("arrived_by_staff_id")
     if ct.no_show:
         ct.no_show = False
         changed.append("no_show")
@@ -271,7 +282,11 @@ def clear_arrival(session: Session, call_time_id: str) -> None:
     ct = _call(session, call_time_id)
     if ct.arrived_at is not None:
         ct.arrived_at = None
-        outbox.record(session, ct, "update", fields=["arrived_at"])
+        fields = ["arrived_at"]
+        if ct.arrived_by_staff_id is not None:
+            ct.arrived_by_staff_id = None
+            fields.append("arrived_by_staff_id")
+        outbox.record(session, ct, "update", fields=fields)
 
 
 def set_general_call(session: Session, event_id: str, at: datetime | None) -> None:

@@ -247,6 +247,7 @@ class CheckinService:
         online: Callable[[], bool] | None = None,
         *,
         clock: Callable[[], datetime] | None = None,
+        staff_id: str | None = None,
     ) -> None:
         self.db = db
         self.event_id = event_id
@@ -254,6 +255,9 @@ class CheckinService:
         self.gate = gate
         self.direction = direction
         self.staff_name = staff_name
+        # Who is signed in at this kiosk (app.store.staff): every scan and annulment records
+        # it. The screen sets it at sign-in and clears it at sign-out or lock.
+        self.staff_id = staff_id
         self.online = online
         self.clock = clock or utcnow
 
@@ -349,6 +353,7 @@ class CheckinService:
                 annuls_checkin_id=original.id,
                 reason=sanitize(reason or "", 300) or None,
                 staff_name=self.staff_name,
+                staff_id=self.staff_id,
             )
             session.add(row)
             outbox.record(session, row, "insert")
@@ -388,6 +393,7 @@ class CheckinService:
             "double_entry": False,
             "corrected_at": corrected,
             "corrected_uncertainty_s": uncertainty,
+            "staff_id": self.staff_id,
         }
         # A Core insert (no unit-of-work bookkeeping), then the outbox entry from the same
         # values, in the same transaction.

@@ -7,6 +7,7 @@ timezone, so doors are open and entry windows include "now" whenever the demo is
 
 from __future__ import annotations
 
+import hashlib
 import random
 import sqlite3
 import time
@@ -292,11 +293,14 @@ def seed_demo(db: Database, tickets: int = 2000, seed: int = 7) -> str:
         type_rows = _ticket_types(event_id, base, new_id, now, doors_open_at, ends_at)
         _bulk(s, TicketType, type_rows)
         devices = _devices(s, org_id, base, new_id, now)
-        _staff(s, org_id, event_id, base, new_id)
+        staff_rows = _staff(s, org_id, event_id, base, new_id)
+        door_staff = [r["id"] for r in staff_rows if r["role"] == "door"]
+        # each kiosk's scans were made by one door staff member (the audit trail's demo)
+        by_device = {d["id"]: door_staff[i % len(door_staff)] for i, d in enumerate(devices)}
         ticket_rows = _tickets(
             s, rng, new_id, seed, event_id, private_key, type_rows, tickets, base, now
         )
-        _checkins(s, rng, new_id, event_id, ticket_rows, type_rows, devices, base, now)
+        _checkins(s, rng, new_id, event_id, ticket_rows, type_rows, devices, base, now, by_device)
         _runway(s, rng, new_id, event_id, base, starts_at, general_call_at, now)
         set_meta(s, "event_id", event_id)
     # The same connection, now outside the transaction: restore its settings, then
@@ -369,7 +373,25 @@ def _devices(s: Session, org_id, base, new_id, now) -> list[dict]:
     return rows
 
 
-def _staff(s: Session, org_id, event_id, base, new_id) -> None:
+# The demo staff's PINs (documented in the README): one per role, hashed once, here, with
+# app.store.staff.PIN_HASHER, so seeding never spends ~0.1 s a hash.
+DEMO_PINS = {"door": "2468", "producer": "1357", "organizer": "3579", "admin": "8024"}
+DEMO_PIN_HASHES = {
+    "door": "$argon2id$v=19$m=49152,t=2,p=1$OT3D/IzML931YaNNzWxZaQ$7iaiQUAr/XSkOAmKI8r97I1mzleADQwGKhZhpJRfamQ",
+    "producer": "$argon2id$v=19$m=49152,t=2,p=1$FC2zbDhGC//f+FQmmSgVLA$ft+ZGqRGBaVFl1bNtUVVI4v0DjtuudroE1jHWLgaRe4",
+    "organizer": "$argon2id$v=19$m=49152,t=2,p=1$EDkVFTuH6zfJaJ5lnmSH+g$r/E1zdrDg5DGYT8pvqmejEl6usREH2w/lj7vTglb2iY",
+    "admin": "$argon2id$v=19$m=49152,t=2,p=1$TIj7EIkXGyXFRdIofiijog$G8abhVjyLUOUcy0Nj91QOOszc9NtiZVbcnmKtjQt3Rw",
+}  # fmt: skip
+
+
+def _demo_badge_code(staff_id: str) -> str:
+    """A demo badge code: 32 hex digits derived from the row's id (the same seed gives the same
+    badges; real badges come from ``staff.new_badge_code``)."""
+    return hashlib.sha256(f"showdesk-demo-badge:{staff_id}".encode()).hexdigest()[:32]
+
+
+def _staff(s: Session, org_id, event_id, base, new_id) -> list[dict]:
+    """The demo staff (one PIN per role, ``DEMO_PINS``); returns their rows."""
     people = [
         ("Camille Dubois", "door"),
         ("Youssef Benali", "door"),
@@ -378,22 +400,27 @@ def _staff(s: Session, org_id, event_id, base, new_id) -> None:
         ("Hélène Moreau", "organizer"),
         ("Tomás Ferreira", "admin"),
     ]
-    rows = [
-        {
-            **base,
-            "id": new_id(),
-            "organization_id": org_id,
-            "event_id": event_id,
-            "name": name,
-            "email": f"{_ascii(name).replace(' ', '.')}@aurele.example",
-            "role": role,
-            "pin_hash": None,
-        }
-        for name, role in people
-    ]
+    rows = []
+    for name, role in people:
+        staff_id = new_id()
+        rows.append(
+            {
+                **base,
+                "id": staff_id,
+                "organization_id": org_id,
+                "event_id": event_id,
+                "name": name,
+                "email": f"{_ascii(name).replace(' ', '.')}@aurele.example",
+                "role": role,
+                "pin_hash": DEMO_PIN_HASHES[role],
+                "badge_code": _demo_badge_code(staff_id),
+                "disabled_at": None,
+            }
+        )
     for row in rows:
         row["email"] = row["email"].replace("..", ".")
     _bulk(s, Staff, rows)
+    return rows
 
 
 def _pick_type(rng: random.Random, type_rows: list[dict]) -> dict:
@@ -613,7 +640,9 @@ def _chunks(rows: list[dict], size: int) -> Iterable[list[dict]]:
         yield rows[i : i + size]
 
 
-def _checkins(s, rng, new_id, event_id, tickets, type_rows, devices, base, now) -> None:
+def _checkins(
+    s, rng, new_id, event_id, tickets, type_rows, devices, base, now, by_device=None
+) -> None:
     """A few admissions in the last hour, some exits and refusals, so the door looks busy."""
     types = {t["id"]: t for t in type_rows}
     admissible = [
@@ -674,6 +703,8 @@ def _checkins(s, rng, new_id, event_id, tickets, type_rows, devices, base, now) 
             }
         )
     rows = [r for r in rows if r["scanned_at"] <= now]
+    for row in rows:
+        row["staff_id"] = (by_device or {}).get(row["device_id"])
     _bulk(s, Checkin, rows)
 
 

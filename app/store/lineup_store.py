@@ -147,8 +147,19 @@ def _appearance(session: Session, appearance_id: str) -> RunwayAppearance:
     return row
 
 
-def save_move(db: Database, plan: MovePlan) -> int:
-    """Write a move's keys (one row unless the plan rebalanced). Returns rows written."""
+def _edited_by(row: RunwayAppearance, staff_id: str | None, fields: list[str]) -> list[str]:
+    """Record ``staff_id`` as the row's last editor. The column joins the queued fields
+    whenever someone is signed in, or when it changes (an edit with no one signed in after a
+    signed-in one clears the name; one after another such edit queues nothing more)."""
+    if staff_id is None and row.edited_by_staff_id is None:
+        return fields
+    row.edited_by_staff_id = staff_id
+    return [*fields, "edited_by_staff_id"]
+
+
+def save_move(db: Database, plan: MovePlan, staff_id: str | None = None) -> int:
+    """Write a move's keys (one row unless the plan rebalanced). Returns rows written.
+    ``staff_id`` (every save below): who is signed in, recorded as the row's last editor."""
     if not plan.changed:
         return 0
     with db.session() as session:
@@ -161,12 +172,16 @@ def save_move(db: Database, plan: MovePlan) -> int:
                     raise LineupProblem("That segment was removed (on another device?).")
                 row.segment_id = segment_id
                 fields.append("segment_id")
-            outbox.record(session, row, "update", fields=fields)
+            outbox.record(session, row, "update", fields=_edited_by(row, staff_id, fields))
     return len(plan.writes)
 
 
 def save_status(
-    db: Database, appearance_id: str, status: str, walked_at: datetime | None = None
+    db: Database,
+    appearance_id: str,
+    status: str,
+    walked_at: datetime | None = None,
+    staff_id: str | None = None,
 ) -> None:
     if status not in STATUSES:
         raise LineupProblem(f"'{status}' is not a look status ({', '.join(STATUSES)}).")
@@ -174,18 +189,24 @@ def save_status(
         row = _appearance(session, appearance_id)
         row.status = status
         row.walked_at = walked_at if status == "walked" else None
-        outbox.record(session, row, "update", fields=["status", "walked_at"])
+        outbox.record(
+            session, row, "update", fields=_edited_by(row, staff_id, ["status", "walked_at"])
+        )
 
 
-def save_notes(db: Database, appearance_id: str, notes: str | None) -> None:
+def save_notes(
+    db: Database, appearance_id: str, notes: str | None, staff_id: str | None = None
+) -> None:
     text = sanitize(" ".join((notes or "").split()), limit=1000) or None
     with db.session() as session:
         row = _appearance(session, appearance_id)
         row.notes = text
-        outbox.record(session, row, "update", fields=["notes"])
+        outbox.record(session, row, "update", fields=_edited_by(row, staff_id, ["notes"]))
 
 
-def save_model(db: Database, appearance_id: str, model_id: str | None) -> None:
+def save_model(
+    db: Database, appearance_id: str, model_id: str | None, staff_id: str | None = None
+) -> None:
     with db.session() as session:
         if model_id is not None:
             model = session.get(Model, model_id)
@@ -193,16 +214,16 @@ def save_model(db: Database, appearance_id: str, model_id: str | None) -> None:
                 raise LineupProblem("That model was removed; choose another one.")
         row = _appearance(session, appearance_id)
         row.model_id = model_id
-        outbox.record(session, row, "update", fields=["model_id"])
+        outbox.record(session, row, "update", fields=_edited_by(row, staff_id, ["model_id"]))
 
 
-def save_look(db: Database, appearance_id: str, look_id: str) -> None:
+def save_look(db: Database, appearance_id: str, look_id: str, staff_id: str | None = None) -> None:
     with db.session() as session:
         if session.get(Look, look_id) is None:
             raise LineupProblem("That look was removed; choose another one.")
         row = _appearance(session, appearance_id)
         row.look_id = look_id
-        outbox.record(session, row, "update", fields=["look_id"])
+        outbox.record(session, row, "update", fields=_edited_by(row, staff_id, ["look_id"]))
 
 
 def save_show_started(db: Database, show_id: str, started_at: datetime | None) -> None:

@@ -213,6 +213,9 @@ class Checkin(Synced, Base):
     # can be off, in seconds; both None when the offset was not known (app.store.clock).
     corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     corrected_uncertainty_s: Mapped[float | None] = mapped_column(Float)
+    # The staff member signed in at the kiosk (app.store.staff), None when no one was. No
+    # foreign key, like ticket_id and device_id: a scan is never refused for a missing row.
+    staff_id: Mapped[str | None] = mapped_column(String(36))
 
 
 # --- backstage ----------------------------------------------------------------------------
@@ -288,6 +291,8 @@ class RunwayAppearance(Synced, Base):
     status: Mapped[str] = mapped_column(String(10), default="pending")
     notes: Mapped[str | None] = mapped_column(Text)
     walked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The staff member of the last edit (move, status, model, look, notes); no foreign key.
+    edited_by_staff_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class Person(Synced, Base):
@@ -316,6 +321,8 @@ class CallTime(Synced, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who recorded the arrival that stands (the earliest); no foreign key.
+    arrived_by_staff_id: Mapped[str | None] = mapped_column(String(36))
     no_show: Mapped[bool] = mapped_column(Boolean, default=False)
 
     person: Mapped[Person] = relationship()
@@ -342,7 +349,13 @@ class Staff(Synced, Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))  # door, producer, organizer, admin
+    # An Argon2id PHC string only (the server refuses anything else); None: no PIN set.
     pin_hash: Mapped[str | None] = mapped_column(String(200))
+    # What the staff badge's QR carries (``SDS1:<badge_code>``): 32 hex digits, unique in the
+    # organization on the server; None only for rows from a server older than 0022.
+    badge_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Set centrally by an organizer: this person cannot sign in (checked offline too).
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # --- local-only bookkeeping ---------------------------------------------------------------

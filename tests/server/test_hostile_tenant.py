@@ -33,6 +33,9 @@ FK_LESS = {
     ("checkins", "ticket_id"): "tickets",
     ("checkins", "annuls_checkin_id"): "checkins",
     ("checkins", "device_id"): "devices",
+    ("checkins", "staff_id"): "staff",
+    ("call_times", "arrived_by_staff_id"): "staff",
+    ("runway_appearances", "edited_by_staff_id"): "staff",
     ("revoked_tokens", "ticket_id"): "tickets",
 }
 

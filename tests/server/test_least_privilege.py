@@ -43,6 +43,8 @@ AUTHENTICATED_DEFINERS = CORE_DEFINERS | {
     "showdesk_private.checkin_ticket_ok(uuid,uuid)",
     "showdesk_private.checkin_annuls_ok(uuid,uuid,uuid)",
     "showdesk_private.checkin_device_ok(uuid)",
+    # 0022: the staff reference check of check-ins, arrivals and lineup edits
+    "showdesk_private.staff_ref_ok(uuid,uuid)",
     # 0021: enrolment; each checks the caller's role and organization itself
     "showdesk.create_enrolment(uuid,text,text,text)",
     "showdesk.revoke_enrolment(uuid)",
