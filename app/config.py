@@ -71,6 +71,11 @@ class Config:
     postgres_role: str = "authenticated"
     postgres_claims: str | None = None  # JSON: the JWT claims PostgREST would set (sync)
     jwt_secret: str | None = None  # a secret, like supabase_password
+    # How this device signs in: "password" (supabase_email and the stored password, or the
+    # postgres_claims above) or "enrolled" (the device credential it got for an enrolment
+    # code, kept in the secret store: see app/sync/enrolment.py and `showdesk enrol join`).
+    auth: str = "password"
+    device_role: str | None = None  # enrolled: door, producer, organizer or admin
     pull_interval_seconds: float = 5.0
     push_debounce_seconds: float = 0.3
     # Backstage
@@ -269,3 +274,78 @@ def load_config(
 def is_default_setup(config: Config) -> bool:
     """True when nothing was configured: the app seeds the demo event on first start."""
     return config.source is None and config.backend == "none" and "SHOWDESK_DB" not in os.environ
+
+
+def write_settings(values: dict[str, Any], path: Path | None = None, header: str = "") -> Path:
+    """Set ``values`` in the settings file's [showdesk] table and write it back (0600, atomic).
+
+    The file's other settings are kept (its comments are not: ``header`` becomes the new
+    first lines). Secrets are never written: a secret setting in ``values`` is a bug. Used
+    when a device is enrolled (``showdesk enrol join``, the kiosk's enrolment screen)."""
+    import json
+
+    if set(values) & set(SECRET_SETTINGS):
+        raise ValueError("secrets are never written to the settings file")
+    path = path or config_path()
+    kept: dict[str, Any] = {}
+    if path.exists():
+        try:
+            with path.open("rb") as fh:
+                loaded = tomllib.load(fh)
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+            loaded = {}
+        table = loaded.get("showdesk")
+        kept = dict(table) if isinstance(table, dict) else dict(loaded)
+    merged = {
+        k: v
+        for k, v in {**kept, **values}.items()
+        if k in SETTINGS and k not in SECRET_SETTINGS and v is not None
+    }
+
+    def toml(value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int | float):
+            return repr(value)
+        return json.dumps(str(value))  # a JSON string is a valid TOML basic string
+
+    lines = [f"# {line}" for line in header.splitlines()]
+    lines += ["[showdesk]", *(f"{k} = {toml(v)}" for k, v in merged.items())]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return path
+
+
+def keep_enrolment(enrolled: Any, config: Config, path: Path | None = None) -> Path:
+    """After an enrolment (``app.sync.enrolment.Enrolled``): the device credential into the
+    secret store, then the settings that sync with it into the settings file. Raises
+    SecretsUnavailable (a sentence) before writing anything when the credential cannot be
+    kept. The replica's device id is the caller's (``app.sync.provision``)."""
+    from app.secrets import DEVICE_CREDENTIAL, SecretStore
+
+    SecretStore.default().set(DEVICE_CREDENTIAL, enrolled.credential.secret)
+    values: dict[str, Any] = {
+        "backend": enrolled.backend,
+        "auth": "enrolled",
+        "device_name": enrolled.device_name,
+        "event_id": enrolled.event_id,
+        "device_role": enrolled.role,
+        "gate": enrolled.gate,
+    }
+    if enrolled.backend == "supabase":
+        values.update(supabase_url=enrolled.server_url, supabase_key=enrolled.anon_key)
+    else:
+        values["postgres_dsn"] = config.postgres_dsn  # the kiosk's own login, as it was
+    if config.kiosk:
+        values["kiosk"] = True
+    return write_settings(
+        values,
+        path or config.source or config_path(),
+        header=(
+            f"Written by Showdesk when this device was enrolled as {enrolled.device_name}.\n"
+            "Its credential is kept in the secret store ('showdesk doctor' says where)."
+        ),
+    )

@@ -21,6 +21,7 @@ from app.cli import (
     demo,
     devices,
     doctor,
+    enrol,
     provision,
     screenshot,
     sync,
@@ -53,6 +54,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("bench sound", bench.SOUND_HELP, bench.configure_sound, bench.run_sound),
     Command("doctor", doctor.HELP, doctor.configure, doctor.run),
     Command("provision", provision.HELP, provision.configure, provision.run),
+    Command("enrol create", enrol.CREATE_HELP, enrol.configure_create, enrol.run_create),
+    Command("enrol revoke", enrol.REVOKE_HELP, enrol.configure_revoke, enrol.run_revoke),
+    Command("enrol join", enrol.JOIN_HELP, enrol.configure_join, enrol.run_join),
     Command("screenshot", screenshot.HELP, screenshot.configure, screenshot.run),
 )
 APP = Command("app", "open the app", lambda _p: None, app_window.run)
@@ -60,6 +64,7 @@ GROUP_HELP = {
     "bench": bench.GROUP_HELP,
     "devices": "the organization's kiosks and laptops",
     "outbox": "changes waiting for upload",
+    "enrol": enrol.GROUP_HELP,
 }
 
 

@@ -536,3 +536,42 @@ def revoke_enrolment(backend: PostgresBackend | SupabaseBackend, enrolment_id: s
     except SyncError as exc:
         raise _refusal(exc) from exc
     return str(data["revoked_at"])
+
+
+def join(text: str, config: Any) -> Enrolled:
+    """Enrol this device with ``text`` (QR payload or typed code) and keep what it got: the
+    credential in the secret store, the settings file, the replica's device and event ids.
+    The command line and the enrolment screen both call this (the screen off the UI thread).
+    EnrolmentProblem (a sentence, with ``kind``) when it cannot; SecretsUnavailable when the
+    credential could not be kept, checked before the code is spent."""
+    from app.config import keep_enrolment
+    from app.secrets import DEVICE_CREDENTIAL, SecretStore
+    from app.store.db import open_database, set_meta
+
+    SecretStore.default().get(DEVICE_CREDENTIAL)  # a locked keyring stops here, code unspent
+    backend = (config.backend or "none").strip().lower()
+    if backend == "none":
+        ticket = parse_enrolment(text)
+        backend = ticket.server.backend if ticket.server is not None else "supabase"
+    enrolled = enrol(
+        text,
+        backend=backend,
+        url=config.supabase_url if backend == "supabase" else None,
+        anon_key=config.supabase_key if backend == "supabase" else None,
+        dsn=config.postgres_dsn if backend == "postgres" else None,
+    )
+    keep_enrolment(enrolled, config)
+    db = open_database(config.db)
+    try:
+        with db.session() as session:
+            set_meta(session, "device_id", enrolled.device_id)
+            set_meta(session, "event_id", enrolled.event_id)
+    finally:
+        db.close()
+    return enrolled
+
+
+def enrolled_sentence(enrolled: Enrolled) -> str:
+    where = f" at {enrolled.gate}" if enrolled.gate else ""
+    event = enrolled.event_name or enrolled.event_id
+    return f"Enrolled as {enrolled.device_name}{where} for {event}."

@@ -288,6 +288,8 @@ def build_backend(config, device_id: str | None = None):
     kind = (config.backend or "none").strip().lower()
     if kind == "none":
         return None
+    if (getattr(config, "auth", None) or "password").strip().lower() == "enrolled":
+        return _enrolled_backend(config, kind)
     if kind == "postgres":
         if not config.postgres_dsn:
             raise SyncError(
@@ -317,6 +319,56 @@ def build_backend(config, device_id: str | None = None):
             config.supabase_key,
             config.supabase_email,
             config.supabase_password,
+        )
+    raise SyncError(
+        f"Unknown sync backend '{config.backend}': use none, supabase or postgres.", transient=False
+    )
+
+
+def _enrolled_backend(config, kind: str):
+    """An enrolled device's backend: its own credential from the secret store (a Supabase
+    refresh token, rotated and stored back at every refresh; or the auth user of its claims
+    over a direct database connection). SyncError with a sentence when it cannot be had."""
+    from app.secrets import DEVICE_CREDENTIAL, SecretStore, SecretsUnavailable
+    from app.sync.backends import KioskSupabaseBackend, PostgresBackend
+    from app.sync.enrolment import postgres_claims
+
+    store = SecretStore.default()
+    try:
+        credential = store.get(DEVICE_CREDENTIAL)
+    except SecretsUnavailable as exc:
+        raise SyncError(
+            f"This kiosk's credential cannot be read: {exc}", transient=True, code="secrets"
+        ) from exc
+    if not credential:
+        raise SyncError(
+            "This device is set up as enrolled, but its credential is missing from the secret "
+            "store: enrol it again with a new code from the organizer ('showdesk enrol join').",
+            transient=False,
+        )
+    if kind == "postgres":
+        if not config.postgres_dsn:
+            raise SyncError(
+                "Sync is set to 'postgres' but no postgres_dsn is configured.", transient=False
+            )
+        return PostgresBackend(config.postgres_dsn, "authenticated", postgres_claims(credential))
+    if kind == "supabase":
+        if not (config.supabase_url and config.supabase_key):
+            raise SyncError(
+                "Sync is set to 'supabase' but supabase_url or supabase_key is missing.",
+                transient=False,
+            )
+
+        def keep(token: str) -> None:
+            try:
+                store.set(DEVICE_CREDENTIAL, token)
+            except SecretsUnavailable:
+                # Supabase still answers the previous token until the new one is used, so
+                # the next start signs in with the stored one and gets this one again.
+                log.warning("the rotated device credential could not be stored")
+
+        return KioskSupabaseBackend(
+            config.supabase_url, config.supabase_key, credential, on_refresh_token=keep
         )
     raise SyncError(
         f"Unknown sync backend '{config.backend}': use none, supabase or postgres.", transient=False

@@ -370,6 +370,14 @@ def run_app(
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Showdesk")
     apply_style(app)
+    if config.kiosk and (config.backend or "none").strip().lower() == "none":
+        if not Path(config.db).exists():  # a new kiosk: enrol it first (the demo one key away)
+            from app.ui.enrolment import enrol_first
+
+            enrolled = enrol_first(config)
+            if enrolled is None:
+                return 0
+            config = enrolled
     splash = show_splash(app)
     try:
         ctx = open_context(config)

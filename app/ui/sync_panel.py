@@ -216,6 +216,26 @@ class SyncTab(QWidget):
         layout.addWidget(self.offline_note)
         self.offline_note.setVisible(not self.service.configured)
         self.sync_button.setEnabled(self.service.configured)
+        # Where secrets are kept (read on a worker: a keyring can take a while to answer).
+        self.secrets_line = QLabel("Secrets: checking where they are kept…")
+        self.secrets_line.setObjectName("secretsLine")
+        self.secrets_line.setWordWrap(True)
+        layout.addWidget(self.secrets_line)
+        run_task(_secrets_status, self._show_secrets, self._secrets_failed)
+        enrol = QHBoxLayout()
+        self.enrol_kiosk_button = QPushButton("Enrol a kiosk…")
+        self.enrol_kiosk_button.setToolTip(
+            "Organizers and admins: a single-use code (QR and typed) for a new kiosk"
+        )
+        self.enrol_kiosk_button.setEnabled(self.service.configured)
+        self.enrol_kiosk_button.clicked.connect(self.open_enrol_kiosk)
+        self.enrol_device_button = QPushButton("Enrol this device…")
+        self.enrol_device_button.setToolTip("Use a code from the organizer to sync this device")
+        self.enrol_device_button.clicked.connect(self.open_enrol_device)
+        enrol.addWidget(self.enrol_kiosk_button)
+        enrol.addWidget(self.enrol_device_button)
+        enrol.addStretch(1)
+        layout.addLayout(enrol)
 
         self.queue = QLabel("")
         box = QGroupBox("Waiting to upload")
@@ -260,6 +280,40 @@ class SyncTab(QWidget):
         self.refresh_tables_only()
         if self.watch.status is not None:  # the queue was read before this tab existed
             self.show_status(self.watch.status)
+
+    # --- secrets and enrolment ---------------------------------------------------------
+
+    def _show_secrets(self, status) -> None:
+        self.secrets_line.setText(status.line)
+        warn = bool(status.fallback or status.problem)
+        self.secrets_line.setProperty("warning", warn)
+        self.secrets_line.setStyleSheet(
+            f"color: {COLOURS['problem']}; font-weight: bold;" if warn else ""
+        )
+
+    def _secrets_failed(self, exc: BaseException) -> None:
+        from app.errors import explain
+
+        self.secrets_line.setText(f"Secrets: cannot tell where they are kept ({explain(exc)}).")
+        self.secrets_line.setProperty("warning", True)
+        self.secrets_line.setStyleSheet(f"color: {COLOURS['problem']}; font-weight: bold;")
+
+    def open_enrol_kiosk(self):
+        """The organizer's dialog (not modal: the countdown runs while the tab is used)."""
+        from app.ui.enrolment import EnrolKioskDialog
+
+        self.enrol_dialog = EnrolKioskDialog(self.ctx, self)
+        self.enrol_dialog.show()
+        return self.enrol_dialog
+
+    def open_enrol_device(self):
+        from app.ui.enrolment import EnrolDeviceDialog
+
+        self.enrol_device_dialog = EnrolDeviceDialog(
+            self.ctx.config, self, source_factory=self.ctx.config.camera_enabled or None
+        )
+        self.enrol_device_dialog.show()
+        return self.enrol_device_dialog
 
     # --- data -----------------------------------------------------------------------------
 
@@ -407,6 +461,12 @@ def queue_words(
         f"{plural(status.pending, 'change')} waiting{kinds}; the oldest was made "
         f"{ago(status.oldest_pending_at, now)}."
     )
+
+
+def _secrets_status():
+    from app.secrets import SecretStore
+
+    return SecretStore.default().status()
 
 
 def _load_panel(ctx: AppContext):
