@@ -107,6 +107,17 @@ def audit_log(
     return rows
 
 
+def _filtered(query, staff_column, at_column, staff_id, since, until):
+    """``query`` narrowed to one staff member and a time window (each only when given)."""
+    if staff_id is not None:
+        query = query.where(staff_column == staff_id)
+    if since is not None:
+        query = query.where(at_column >= since)
+    if until is not None:
+        query = query.where(at_column < until)
+    return query
+
+
 def _checkin_rows(session, event_id, staff_id, kind, since, until) -> list[AuditRow]:
     query = (
         select(Checkin, Staff.name, Staff.role, Device.name)
@@ -114,14 +125,9 @@ def _checkin_rows(session, event_id, staff_id, kind, since, until) -> list[Audit
         .outerjoin(Device, Device.id == Checkin.device_id)
         .where(Checkin.event_id == event_id)
     )
-    if staff_id is not None:
-        query = query.where(Checkin.staff_id == staff_id)
+    query = _filtered(query, Checkin.staff_id, Checkin.scanned_at, staff_id, since, until)
     if kind is not None:
         query = query.where(Checkin.kind == kind)
-    if since is not None:
-        query = query.where(Checkin.scanned_at >= since)
-    if until is not None:
-        query = query.where(Checkin.scanned_at < until)
     return [
         AuditRow(
             at=checkin.scanned_at,
@@ -147,12 +153,9 @@ def _arrival_rows(session, event_id, staff_id, since, until) -> list[AuditRow]:
         .outerjoin(Staff, Staff.id == CallTime.arrived_by_staff_id)
         .where(CallTime.event_id == event_id, CallTime.arrived_at.is_not(None))
     )
-    if staff_id is not None:
-        query = query.where(CallTime.arrived_by_staff_id == staff_id)
-    if since is not None:
-        query = query.where(CallTime.arrived_at >= since)
-    if until is not None:
-        query = query.where(CallTime.arrived_at < until)
+    query = _filtered(
+        query, CallTime.arrived_by_staff_id, CallTime.arrived_at, staff_id, since, until
+    )
     out = []
     for ct, person_name, name, role in session.execute(query):
         assert ct.arrived_at is not None
@@ -183,12 +186,14 @@ def _lineup_rows(session, event_id, staff_id, since, until) -> list[AuditRow]:
         .outerjoin(Staff, Staff.id == RunwayAppearance.edited_by_staff_id)
         .where(RunwayShow.event_id == event_id, RunwayAppearance.edited_by_staff_id.is_not(None))
     )
-    if staff_id is not None:
-        query = query.where(RunwayAppearance.edited_by_staff_id == staff_id)
-    if since is not None:
-        query = query.where(RunwayAppearance.updated_at >= since)
-    if until is not None:
-        query = query.where(RunwayAppearance.updated_at < until)
+    query = _filtered(
+        query,
+        RunwayAppearance.edited_by_staff_id,
+        RunwayAppearance.updated_at,
+        staff_id,
+        since,
+        until,
+    )
     return [
         AuditRow(
             at=row.updated_at,
