@@ -56,6 +56,9 @@ class Config:
     # Kiosk
     kiosk: bool = False
     kiosk_pin: str = "0000"
+    # Privacy: attendees' names, emails and phones are forgotten on this device this many days
+    # after their event ends (app/store/retention.py); counts and the check-in log stay.
+    retention_days: int = 7
     # Sync
     backend: str = "none"  # none, supabase, postgres
     supabase_url: str | None = None

@@ -74,6 +74,13 @@ def configure_lookup(p: argparse.ArgumentParser) -> None:
         "--tickets", type=int, default=100_000, help="tickets in the demo event (100 to 100000)"
     )
     p.add_argument("--scans", type=int, default=2000, help="codes scanned (at least 10)")
+    p.add_argument(
+        "--encrypted",
+        choices=("no", "yes", "both"),
+        default="both",
+        help="replica: plain, encrypted (SQLCipher, as the app's own), or both in one run with "
+        "the ratio against the goal",
+    )
     add_json(p)
 
 
@@ -82,7 +89,7 @@ def run_lookup(args: argparse.Namespace) -> int:
 
     tickets = max(100, min(int(args.tickets or 100_000), 100_000))
     scans = max(10, int(args.scans or 2000))
-    result = run_bench(tickets, scans, log=progress(args.json))
+    result = run_bench(tickets, scans, log=progress(args.json), encrypted=args.encrypted)
     show(args.json, result, lookup_table)
     return EXIT_OK
 
@@ -103,6 +110,13 @@ def configure_sync(p: argparse.ArgumentParser) -> None:
         "management tables, applied in order (e.g. tests/fixtures/platform/supabase_stubs.sql "
         "then ai_event_management.sql)",
     )
+    p.add_argument(
+        "--encrypted",
+        choices=("no", "yes", "both"),
+        default="both",
+        help="replicas: plain, encrypted (SQLCipher, as the app's own), or plain plus an "
+        "encrypted initial sync in one run with the ratio against the goal",
+    )
     add_json(p)
 
 
@@ -120,7 +134,10 @@ def run_sync(args: argparse.Namespace) -> int:
     if missing:
         fail(f"no such platform SQL file: {', '.join(missing)}", EXIT_USAGE)
     result = run_bench(
-        int(args.tickets or 100_000), say=progress(args.json), platform_sql=platform_sql
+        int(args.tickets or 100_000),
+        say=progress(args.json),
+        platform_sql=platform_sql,
+        encrypted=args.encrypted,
     )
     show(args.json, result, sync_table)
     return EXIT_OK if result.get("push_exactly_once") else EXIT_FAILED

@@ -1,14 +1,35 @@
-"""Opening the local replica: engine, pragmas, schema upgrade, sessions, device identity."""
+"""Opening the local replica: engine, pragmas, schema upgrade, sessions, device identity.
+
+The replica Showdesk keeps for itself is encrypted at rest with SQLCipher (``sqlcipher3``):
+a random raw 256-bit key, kept in the secret store (``app.secrets``, ``REPLICA_KEY``), is the
+first statement of every connection, before the WAL and ``synchronous`` pragmas. Which files
+are encrypted (``open_database``'s ``encrypt``):
+
+- ``None`` (the default): a replica inside the data directory (where ``Config.db`` points
+  unless told otherwise, and the folder that scopes the key) is encrypted, and a plain one
+  found there is encrypted in place, queued changes and all. A file elsewhere (``--db`` on a
+  file you name, the demo file, tests, benchmarks) is opened as it is: plain, or encrypted
+  when the stored key opens it.
+- ``True``: encrypt (``key`` given, or the stored key); ``False``: plain SQLite.
+
+A replica the key cannot open (the keyring was reset, the file came from another computer) is
+moved aside to ``<name>.locked-<time>``, never deleted, and a fresh one is created in its place
+that the next sync fills again; ``ReplicaKeyLost`` says so in a sentence.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import secrets as _random
+import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.exc import DatabaseError, OperationalError
@@ -18,11 +39,29 @@ from app.resources import migrations_dir
 from app.store.models import LocalMeta
 from app.store.types import new_id
 
+if TYPE_CHECKING:
+    from app.secrets import SecretStore
+
 MIGRATIONS_DIR = migrations_dir()
+
+PLAIN_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every unencrypted SQLite file
+KEY_BYTES = 32  # a raw 256-bit SQLCipher key: no passphrase derivation at each open
+ENCRYPTED_CACHE_KIB = 65_536  # page cache per connection of an encrypted replica, at most
 
 
 class DatabaseProblem(Exception):
     """The database file cannot be used. ``str()`` is a sentence for a person, not a trace."""
+
+
+class ReplicaKeyLost(DatabaseProblem):
+    """The replica could not be opened with this computer's key. It was moved aside to
+    ``moved_to`` (kept, never deleted) and a fresh, empty, encrypted replica now stands at its
+    path: opening it again works, and the next sync fills it. ``str()`` says this to a person."""
+
+    def __init__(self, sentence: str, path: Path, moved_to: Path) -> None:
+        super().__init__(sentence)
+        self.path = path
+        self.moved_to = moved_to
 
 
 @dataclass
@@ -32,6 +71,7 @@ class Database:
     path: Path
     engine: Engine
     sessions: sessionmaker[Session]
+    encrypted: bool = False  # SQLCipher, keyed on every connection
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -41,6 +81,13 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _key_pragma(key: bytes) -> str:
+    """``PRAGMA key`` with a raw key (hex blob literal: SQLCipher skips PBKDF2 for it)."""
+    if len(key) != KEY_BYTES:
+        raise ValueError(f"a replica key is {KEY_BYTES} bytes, not {len(key)}")
+    return f"PRAGMA key = \"x'{key.hex()}'\""
 
 
 def _set_pragmas(
@@ -55,23 +102,71 @@ def _set_pragmas(
     cursor.close()
 
 
-def make_engine(path: Path, busy_timeout_ms: int = 5000) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", future=True)
+def _cipher_module() -> Any:
+    try:
+        import sqlcipher3.dbapi2 as module  # the sqlcipher3-binary wheel: SQLCipher + FTS5
+    except ImportError as exc:  # pragma: no cover - a dependency of the package
+        raise DatabaseProblem(
+            "This Showdesk lacks its database encryption library (sqlcipher3). Reinstall "
+            "Showdesk; nothing was changed."
+        ) from exc
+    return module
+
+
+def _cipher_connect(path: Path, key: bytes, **kwargs: Any) -> Any:
+    """A sqlcipher3 connection whose first statement is the key."""
+    conn = _cipher_module().connect(str(path), **kwargs)
+    conn.execute(_key_pragma(key))
+    return conn
+
+
+def make_engine(path: Path, busy_timeout_ms: int = 5000, key: bytes | None = None) -> Engine:
+    """The replica's engine: plain SQLite, or SQLCipher with ``key`` (set before anything
+    else on every connection, so SQLAlchemy's own first queries already read decrypted pages).
+    The pool, pragmas and transaction handling are the same either way."""
+    if key is None:
+        engine = create_engine(f"sqlite:///{path}", future=True)
+    else:
+        module = _cipher_module()
+        engine = create_engine(
+            f"sqlite:///{path}",
+            future=True,
+            module=module,  # its exception classes, so errors are wrapped and explained as usual
+            creator=lambda: _cipher_connect(path, key, check_same_thread=False),
+        )
 
     def on_connect(dbapi_connection, record) -> None:
         _set_pragmas(dbapi_connection, record, busy_timeout_ms)
+        if key is not None:
+            # A page read from disk is decrypted and checked (HMAC) each time it enters the
+            # cache: a cache that holds the working set keeps reads as fast as plain ones
+            # (measured: 18 us vs 6 us a random lookup with the default cache, 4.7 vs 5 us
+            # with this). It grows only as pages are read.
+            dbapi_connection.execute(f"PRAGMA cache_size = -{ENCRYPTED_CACHE_KIB}")
 
     event.listen(engine, "connect", on_connect)
     return engine
 
 
 def open_database(
-    path: str | Path, *, upgrade: bool = True, busy_timeout_ms: int = 5000
+    path: str | Path,
+    *,
+    upgrade: bool = True,
+    busy_timeout_ms: int = 5000,
+    encrypt: bool | None = None,
+    key: bytes | None = None,
+    secrets: SecretStore | None = None,
 ) -> Database:
     """Open (creating if needed) and upgrade the replica at ``path``.
 
+    ``encrypt``: None decides by place (see the module's docstring), True encrypts (a plain
+    file is encrypted in place), False opens plain SQLite. ``key``: the raw 32-byte key to use
+    instead of the stored one (implies encrypt). ``secrets``: where the key is kept (default
+    ``SecretStore.default()``).
+
     Raises DatabaseProblem with a readable message for a corrupt, locked, unwritable or
-    not-a-database file.
+    not-a-database file, and its ReplicaKeyLost for a replica this key cannot open (moved
+    aside; a fresh one is in place).
     """
     path = Path(path).expanduser()
     try:
@@ -80,7 +175,18 @@ def open_database(
         raise DatabaseProblem(
             f"Cannot create the folder for the database {path.parent}: {exc.strerror}."
         ) from exc
-    engine = make_engine(path, busy_timeout_ms)
+    lost: ReplicaKeyLost | None = None
+    if key is not None or encrypt is not False:
+        key, lost = _prepare_encrypted(path, encrypt, key, secrets)
+    database = _open(path, upgrade, busy_timeout_ms, key)
+    if lost is not None:
+        database.close()
+        raise lost
+    return database
+
+
+def _open(path: Path, upgrade: bool, busy_timeout_ms: int, key: bytes | None) -> Database:
+    engine = make_engine(path, busy_timeout_ms, key)
     try:
         with engine.connect() as conn:
             problems = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check").fetchall()]
@@ -97,7 +203,237 @@ def open_database(
         engine.dispose()
         raise DatabaseProblem(_explain(path, exc)) from exc
     sessions = sessionmaker(engine, expire_on_commit=False)
-    return Database(path=path, engine=engine, sessions=sessions)
+    return Database(path=path, engine=engine, sessions=sessions, encrypted=key is not None)
+
+
+# --- encryption at rest --------------------------------------------------------------------
+
+
+def _cipher_errors() -> tuple[type[Exception], ...]:
+    try:
+        import sqlcipher3.dbapi2 as module
+    except ImportError:  # pragma: no cover
+        return ()
+    return (module.Error,)
+
+
+def _file_state(path: Path) -> str:
+    """'absent' (missing or empty), 'plain' (unencrypted SQLite), 'other' (encrypted, or not
+    a database at all: the two look alike) or 'unreadable' (the open will say why)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(PLAIN_HEADER))
+    except FileNotFoundError:
+        return "absent"
+    except OSError:
+        return "unreadable"
+    if not head:
+        return "absent"
+    return "plain" if head == PLAIN_HEADER else "other"
+
+
+def _inside_data_dir(path: Path) -> bool:
+    from app.config import data_dir
+
+    try:
+        path.resolve().relative_to(data_dir().expanduser().resolve())
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+def _stored_key(path: Path, secrets: SecretStore | None, *, create: bool) -> bytes | None:
+    """The replica key from the secret store; with ``create``, a new random one is stored
+    first when there is none (before any file is encrypted with it)."""
+    from app.secrets import REPLICA_KEY, SecretStore, SecretsUnavailable
+
+    store = secrets if secrets is not None else SecretStore.default()
+    try:
+        value = store.get(REPLICA_KEY)
+        if value:
+            try:
+                key = bytes.fromhex(value)
+            except ValueError:
+                key = b""
+            if len(key) == KEY_BYTES:
+                return key
+        if not create:
+            return None
+        key = _random.token_bytes(KEY_BYTES)
+        store.set(REPLICA_KEY, key.hex())
+        return key
+    except SecretsUnavailable as exc:
+        raise DatabaseProblem(
+            f"{exc} The database {path} needs that key; it was left as it is."
+        ) from exc
+
+
+def stored_key_opens(path: Path, key: bytes) -> bool:
+    """Whether ``key`` decrypts the file at ``path``. Only SQLCipher's "file is not a
+    database" counts as no; a locked or unreadable file is left for the real open to explain."""
+    module = _cipher_module()
+    try:
+        with closing(_cipher_connect(path, key)) as conn:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except module.DatabaseError as exc:
+        return "not a database" not in str(exc).lower()
+    return True
+
+
+def _prepare_encrypted(
+    path: Path, encrypt: bool | None, key: bytes | None, secrets: SecretStore | None
+) -> tuple[bytes | None, ReplicaKeyLost | None]:
+    """(the key to open ``path`` with, or None for plain SQLite; the problem to raise once a
+    fresh replica is in place, when the file could not be opened with the key)."""
+    state = _file_state(path)
+    if key is None and encrypt is None and not _inside_data_dir(path):
+        # A file the user named: left as it is. Encrypted only if this computer's key opens it.
+        if state != "other":
+            return None, None
+        try:
+            stored = _stored_key(path, secrets, create=False)
+        except DatabaseProblem:
+            stored = None
+        if stored is not None and stored_key_opens(path, stored):
+            return stored, None
+        return None, None  # plain open: "damaged", as for any file that is not a database
+    if key is None:
+        key = _stored_key(path, secrets, create=state != "other")
+    if state == "plain" and key is not None:  # (a key was created above when missing)
+        encrypt_in_place(path, key)
+    elif state == "other" and (key is None or not stored_key_opens(path, key)):
+        moved = _move_aside(path)
+        if key is None:
+            key = _stored_key(path, secrets, create=True)
+        return key, ReplicaKeyLost(_lost_sentence(path, moved), path, moved)
+    return key, None
+
+
+def _lost_sentence(path: Path, moved: Path) -> str:
+    return (
+        f"Showdesk could not open its database {path} with this computer's key: the key was "
+        "lost (the keyring was reset), the file came from another computer, or it is damaged. "
+        f"The file was moved aside to {moved}, not deleted. It may hold check-ins that were "
+        "not uploaded; keep it and the old keyring to recover them. A fresh, empty database "
+        "is in its place: start Showdesk again and sync to download the event."
+    )
+
+
+def _side_files(path: Path) -> list[Path]:
+    return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+
+
+def _move_aside(path: Path) -> Path:
+    """``path`` (and its WAL, which may hold its last commits) renamed to
+    ``<name>.locked-<UTC time>``; never deleted."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    target = path.with_name(f"{path.name}.locked-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.locked-{stamp}-{n}")
+    try:
+        os.replace(path, target)
+        for side, moved in zip(_side_files(path), _side_files(target), strict=True):
+            if side.exists():
+                os.replace(side, moved)
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        raise DatabaseProblem(
+            f"Showdesk could not open its database {path} with this computer's key, and "
+            f"could not move it aside ({exc.strerror or exc}). Move it aside yourself and "
+            "keep it: it may hold check-ins that were not uploaded."
+        ) from exc
+    return target
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def encrypt_in_place(path: Path, key: bytes) -> None:
+    """Turn the plain replica at ``path`` into an encrypted one with every row, the outbox
+    (queued changes) included, and ``user_version``.
+
+    The plain file is taken out of WAL mode (which folds the WAL in, and fails while another
+    connection has it open) and locked exclusively; ``sqlcipher_export`` writes an encrypted
+    copy beside it, which is synced to disk and renamed over the original. A crash at any
+    point leaves either the plain replica or the encrypted one, whole."""
+    module = _cipher_module()
+    tmp = path.with_name(path.name + ".encrypting")
+    for leftover in (tmp, *_side_files(tmp)):
+        leftover.unlink(missing_ok=True)
+    try:
+        src = module.connect(str(path), isolation_level=None)
+        try:
+            src.execute("PRAGMA busy_timeout=5000")
+            mode = src.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+            if str(mode).lower() != "delete":
+                raise DatabaseProblem(
+                    f"The database {path} is in use by another Showdesk window or program, so "
+                    "it cannot be encrypted now. Close it and try again; nothing was changed."
+                )
+            src.execute("PRAGMA locking_mode=EXCLUSIVE")
+            version = int(src.execute("PRAGMA user_version").fetchone()[0])
+            src.execute(f"PRAGMA user_version = {version}")  # a write: holds the lock till close
+            queued = (
+                src.execute("SELECT count(*) FROM outbox").fetchone()[0]
+                if _has_outbox(src)
+                else None
+            )
+            quoted = str(tmp).replace("'", "''")
+            src.execute(f"ATTACH DATABASE '{quoted}' AS encrypted KEY \"x'{key.hex()}'\"")
+            src.execute("SELECT sqlcipher_export('encrypted')")
+            src.execute(f"PRAGMA encrypted.user_version = {version}")
+            src.execute("DETACH DATABASE encrypted")
+            with closing(_cipher_connect(tmp, key)) as check:
+                copied = (
+                    check.execute("SELECT count(*) FROM outbox").fetchone()[0]
+                    if (queued is not None)
+                    else None
+                )
+            if copied != queued:
+                raise DatabaseProblem(
+                    f"Encrypting the database {path} did not copy its queued changes; the "
+                    "plain file was kept as it is."
+                )
+            shutil.copymode(path, tmp)  # the replica's permissions, not the umask's
+            _fsync_file(tmp)
+            if os.name == "posix":  # renamed while still locked: nobody opens the old file
+                os.replace(tmp, path)
+        finally:
+            src.close()
+        if os.name != "posix":
+            os.replace(tmp, path)
+        for side in _side_files(path):
+            side.unlink(missing_ok=True)
+        _fsync_dir(path.parent)
+    except (module.Error, OSError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise DatabaseProblem(
+            f"{_explain(path, exc)} It could not be encrypted; the plain file was kept."
+        ) from exc
+    except DatabaseProblem:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _has_outbox(conn: Any) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='outbox'").fetchone()
+        is not None
+    )
 
 
 def _finish_interrupted_bulk_writes(engine: Engine) -> None:
@@ -229,6 +565,12 @@ def storage_problem(db: Database, min_free_bytes: int = MIN_FREE_BYTES) -> str |
             f"The disk holding {db.path} is {how}. Scans may not be stored until space is "
             "freed; nothing already saved has been lost."
         )
+    errors: tuple[type[Exception], ...] = (
+        sqlite3.Error,
+        OperationalError,
+        DatabaseError,
+        *_cipher_errors(),  # the raw connection of an encrypted replica is sqlcipher3's
+    )
     try:
         with db.engine.connect() as conn:
             raw = cast(sqlite3.Connection, conn.connection.driver_connection)
@@ -239,6 +581,6 @@ def storage_problem(db: Database, min_free_bytes: int = MIN_FREE_BYTES) -> str |
                 )
             finally:
                 raw.execute("ROLLBACK")
-    except (sqlite3.Error, OperationalError, DatabaseError) as exc:
+    except errors as exc:
         return f"{_explain(db.path, exc)} Scans cannot be stored."
     return None

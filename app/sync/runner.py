@@ -17,6 +17,7 @@ from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from app.store.retention import purge_personal_data
 from app.store.types import utcnow
 from app.sync import revocation
 from app.sync.backends import DeviceRevoked, SyncError
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 BACKOFF_START = 1.0
 BACKOFF_CAP = 60.0
 JOB_ID = "sync"
+PURGE_EVERY_S = 3600.0
 
 Listener = Callable[[SyncStatus], None]
 ChangeListener = Callable[[set[str]], None]
@@ -58,6 +60,7 @@ class SyncRunner:
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._stopped = False
         self.syncing = False
+        self._last_purge: float | None = None
 
     # --- listeners -----------------------------------------------------------------------
 
@@ -184,6 +187,7 @@ class SyncRunner:
             try:
                 report = self.engine.sync_once()
                 self.failures = 0
+                self._forget_old_personal_data()
             except DeviceRevoked as exc:
                 self._retire(exc)
                 self._publish()  # the last word: what the kiosk shows from now on
@@ -211,6 +215,19 @@ class SyncRunner:
             self.syncing = False
             self._run_lock.release()
         return report
+
+    def _forget_old_personal_data(self) -> None:
+        """At most hourly, after a good round: finished events' attendees are forgotten here
+        (app/store/retention.py; the number of days is the one the app stored at start)."""
+        now = time.monotonic()
+        if self._last_purge is not None and now - self._last_purge < PURGE_EVERY_S:
+            return
+        self._last_purge = now
+        try:
+            purge_personal_data(self.engine.db)
+        except Exception:  # noqa: BLE001 - forgetting fails alone; the next round retries
+            log.exception("retention purge failed")
+            self._last_purge = None
 
     def _log_round(
         self, report: SyncReport | None, was_online: bool | None, started: float

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -251,10 +252,20 @@ class MainWindow(QMainWindow):
 
 def open_context(config: Config) -> AppContext:
     """Open the database (seeding the demo event when nothing is configured)."""
-    from app.store.db import DatabaseProblem, current_event_id, device_id, open_database
+    from app.store.db import (
+        DatabaseProblem,
+        ReplicaKeyLost,
+        current_event_id,
+        device_id,
+        open_database,
+    )
     from app.ui.context import AppContext
 
-    db = open_database(config.db)
+    try:
+        db = open_database(config.db)
+    except ReplicaKeyLost as exc:  # moved aside, a fresh replica in its place: say so, go on
+        config.problems.insert(0, str(exc))
+        db = open_database(config.db)
     with db.session() as session:
         event_id = config.event_id or current_event_id(session)
     if event_id is None:
@@ -270,7 +281,23 @@ def open_context(config: Config) -> AppContext:
             event_id = current_event_id(session)
     with db.session() as session:
         dev = device_id(session)
+    _forget_old_personal_data(db, config.retention_days)
     return AppContext(config=config, db=db, event_id=event_id, device_id=dev)
+
+
+def _forget_old_personal_data(db: Any, days: int) -> None:
+    """On the DB worker, after start-up's reads: attendees of events that ended more than
+    ``days`` ago are forgotten (the sync runner repeats it hourly with the same number)."""
+    from app.store.db import set_meta
+    from app.store.retention import META_DAYS, purge_personal_data
+    from app.ui import tasks
+
+    def purge() -> Any:
+        with db.session() as session:
+            set_meta(session, META_DAYS, str(int(days)))
+        return purge_personal_data(db, days=days)
+
+    tasks.run_db(purge, None, lambda exc: log.warning("retention: %s", exc))
 
 
 def startup_error_message(exc: BaseException) -> tuple[str, str]:
@@ -344,6 +371,22 @@ def _exit_when_ready(window: MainWindow) -> None:
         window.door.ready.connect(ready)
 
 
+def _warm_keyring() -> None:
+    """keyring finds its backend by scanning installed packages' entry points (~0.2 s); the
+    replica's key is read from it when the database opens. Done on a thread now, that scan
+    runs while Qt starts and the splash paints, instead of after."""
+
+    def warm() -> None:
+        try:
+            import keyring
+
+            keyring.get_keyring()
+        except Exception:  # the secret store reports its own problems when it is used
+            log.debug("keyring warm-up failed", exc_info=True)
+
+    threading.Thread(target=warm, name="keyring-warm-up", daemon=True).start()
+
+
 def run_app(
     db: Path | None = None,
     kiosk: bool = False,
@@ -354,6 +397,7 @@ def run_app(
     from app.logs import start
 
     start("app")  # log file and crash file first: a windowed build has no stderr
+    _warm_keyring()
     if QApplication.instance() is None:
         from app.ui.display_check import display_problem
 
