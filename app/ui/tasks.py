@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from app.ui.qt import QObject, QThreadPool, Signal
+from app.ui.qt import QCoreApplication, QObject, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,12 @@ def _get_dispatcher() -> _Dispatcher:
     global _dispatcher
     if _dispatcher is None:
         _dispatcher = _Dispatcher()
+        # It may be first asked for on a worker (the call-time alert scheduler calls run_db
+        # from its own thread): a QObject belongs to the thread that made it, and a queued
+        # call to a thread with no event loop never runs. It must live on the main thread.
+        app = QCoreApplication.instance()
+        if app is not None and _dispatcher.thread() is not app.thread():
+            _dispatcher.moveToThread(app.thread())
     return _dispatcher
 
 
