@@ -55,7 +55,14 @@ class Config:
     verdict_seconds: float = 4.0
     # Kiosk
     kiosk: bool = False
-    kiosk_pin: str = "0000"
+    # No default PIN: a kiosk with no kiosk_pin and no staff with PINs in its replica asks a
+    # person to choose one at its first lock (kept hashed in the database, not in this file).
+    kiosk_pin: str | None = None
+    # A self-service kiosk: no guest search at all while locked, only scanning.
+    self_service: bool = False
+    # A locked kiosk signs its staff member out after this long with no key, mouse or touch;
+    # an unlocked one locks again. 0: never.
+    idle_lock_seconds: float = 300.0
     # Privacy: attendees' names, emails and phones are forgotten on this device this many days
     # after their event ends (app/store/retention.py); counts and the check-in log stay.
     retention_days: int = 7

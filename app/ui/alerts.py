@@ -4,6 +4,10 @@ A toast never takes the keyboard focus and never blocks: the producer keeps work
 "Ana Silva (Models) is due at 17:30 — not arrived" waits in the corner until dismissed (the
 × button or Escape on it) or until it times out. Several stack upwards; the oldest go first
 when there are too many. Sounds go through ``app.ui.sounds`` (silent without an audio device).
+
+A stack can be held (``set_held(True)``): the window shows the door, whose verdict panel no
+toast may ever cover and whose sounds are the verdicts'. Held toasts are hidden, new ones wait
+silently, and all come back (with one sound) when the hold ends.
 """
 
 from __future__ import annotations
@@ -122,6 +126,8 @@ class AlertStack(QObject):
         self.timeout_ms = timeout_ms
         self.max_visible = max_visible
         self.toasts: list[Toast] = []
+        self.held = False
+        self._waiting_sound: str | None = None  # the sound of an alert that came while held
         self.player = None
         try:
             from app.ui.sounds import SoundPlayer
@@ -137,11 +143,28 @@ class AlertStack(QObject):
         while len(self.toasts) > self.max_visible:
             self.toasts[0].close()
         toast.adjustSize()
+        sound = LEVEL_SOUNDS.get(level, "warning")
+        if self.held:  # the door is in front: nothing over the verdict, no sound over its own
+            self._waiting_sound = self._waiting_sound or sound
+            return toast
         toast.show()
         self._place()
         if self.player is not None:
-            self.player.play(LEVEL_SOUNDS.get(level, "warning"))
+            self.player.play(sound)
         return toast
+
+    def set_held(self, held: bool) -> None:
+        """Hide every toast and keep new ones back (True), or show them all again (False)."""
+        if held == self.held:
+            return
+        self.held = held
+        for toast in self.toasts:
+            toast.setVisible(not held)
+        if not held:
+            self._place()
+            sound, self._waiting_sound = self._waiting_sound, None
+            if sound and self.player is not None and self.toasts:
+                self.player.play(sound)
 
     def clear(self) -> None:
         for toast in list(self.toasts):

@@ -1,9 +1,26 @@
-"""Kiosk mode: fullscreen, no frame, closing refused; leaving needs the staff PIN."""
+"""Kiosk mode: fullscreen, no frame, closing refused; leaving needs the kiosk PIN or a staff
+badge + PIN of an organizer or admin.
+
+Who may say yes at a kiosk (``KioskAuthority``, every check on the DB worker):
+
+- the kiosk PIN: ``kiosk_pin`` from the settings, else the one a person chose at the first
+  lock, kept as an Argon2id hash in ``local_meta`` (``KIOSK_PIN_META``), never in the file;
+- a staff member's badge + PIN from the replica (``app.store.staff.sign_in``, with its
+  lockout in ``local_meta``).
+
+A kiosk with neither asks a person to choose a PIN at its first lock (``ChoosePinDialog``).
+A PIN asked for one action (``KioskLock.authorize``: the gate, undo, the event) runs that
+action only; the kiosk stays locked. Only ``KioskLock.ask_pin`` (leave kiosk mode) unlocks.
+"""
 
 from __future__ import annotations
 
 import hmac
+import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from app.ui.qt import (
     QDialog,
@@ -20,83 +37,320 @@ from app.ui.qt import (
     Signal,
 )
 from app.ui.styles import dialog_sheet
+from app.ui.tasks import run_db
+
+log = logging.getLogger(__name__)
 
 MAX_TRIES = 5
 LOCKOUT_SECONDS = 30.0
+KIOSK_PIN_META = "kiosk.pin_hash"
+# Leaving kiosk mode with a badge: these roles only (a door volunteer changes the gate or
+# undoes an admission, but does not take the kiosk out of kiosk mode).
+LEAVE_ROLES = frozenset({"organizer", "admin"})
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the DB worker said about one entry: ``ok``; ``staff`` (``SignedIn``) when a badge
+    was used, None for the kiosk PIN; ``message`` the sentence to show."""
+
+    ok: bool
+    message: str
+    staff: Any = None
+
+
+@dataclass(frozen=True)
+class KioskState:
+    has_kiosk_pin: bool
+    has_staff: bool  # staff with a PIN in the replica, not disabled
+
+    @property
+    def anyone(self) -> bool:
+        return self.has_kiosk_pin or self.has_staff
+
+
+class KioskAuthority:
+    """The kiosk PIN and the replica's staff. Every method runs on the DB worker."""
+
+    def __init__(self, db: Any, event_id: str | None, settings_pin: str | None) -> None:
+        self.db = db
+        self.event_id = event_id
+        self.settings_pin = settings_pin or None
+
+    def state(self) -> KioskState:
+        from sqlalchemy import select
+
+        from app.store.db import get_meta
+        from app.store.models import Staff
+        from app.store.types import utcnow
+
+        now = utcnow()
+        with self.db.session() as session:
+            stored = get_meta(session, KIOSK_PIN_META)
+            staff = session.scalars(
+                select(Staff.disabled_at).where(Staff.pin_hash.is_not(None))
+            ).all()
+        usable = any(at is None or at > now for at in staff)
+        return KioskState(bool(self.settings_pin or stored), usable)
+
+    def choose_pin(self, pin: str) -> None:
+        """Keep ``pin`` as this kiosk's PIN (hashed); raises ``PinProblem`` (a sentence)."""
+        from app.store.db import set_meta
+        from app.store.staff import hash_pin
+
+        hashed = hash_pin(pin)
+        with self.db.session() as session:
+            set_meta(session, KIOSK_PIN_META, hashed)
+
+    def check(
+        self, badge: str, pin: str, *, roles: frozenset[str] | None, kiosk_pin: bool
+    ) -> Answer:
+        """A badge + PIN (a staff member of ``roles``, any role when None), or with no badge
+        the kiosk PIN when ``kiosk_pin`` allows it."""
+        from app.store.db import get_meta
+        from app.store.staff import locked_for, sign_in, verify_pin
+        from app.store.types import utcnow
+
+        with self.db.session() as session:
+            if badge.strip():
+                result = sign_in(session, badge, pin, event_id=self.event_id)
+                if not result.ok:
+                    return Answer(False, result.message)
+                if roles is not None and result.staff.role not in roles:
+                    return Answer(
+                        False, f"{result.staff.name} ({result.staff.role}) cannot do this here"
+                    )
+                return Answer(True, result.message, result.staff)
+            if not kiosk_pin:
+                return Answer(False, "Scan or type your staff badge, then your PIN")
+            wait = locked_for(session, utcnow())
+            if wait:
+                return Answer(False, f"Too many wrong PINs — try again in {wait} s")
+            if self.settings_pin:
+                right = hmac.compare_digest(pin.encode(), self.settings_pin.encode())
+            else:
+                right = verify_pin(get_meta(session, KIOSK_PIN_META), pin)
+        return Answer(True, "Kiosk PIN accepted") if right else Answer(False, "Wrong PIN")
 
 
 class PinDialog(QDialog):
-    """Asks for the staff PIN. Wrong PIN says so; five wrong in a row pause it for 30 s."""
+    """Asks for a staff badge (when the replica has staff) and a PIN; the check runs on the DB
+    worker. Wrong entries say so; five wrong kiosk PINs in a row pause it for 30 s.
 
-    unlocked = Signal()
+    ``authorized`` carries the ``SignedIn`` of a badge, or None for the kiosk PIN."""
+
+    authorized = Signal(object)
 
     def __init__(
-        self, pin: str, purpose: str = "leave kiosk mode", parent: QWidget | None = None
+        self,
+        authority: KioskAuthority,
+        purpose: str = "leave kiosk mode",
+        parent: QWidget | None = None,
+        *,
+        ask_badge: bool = False,
+        roles: frozenset[str] | None = None,
+        kiosk_pin: bool = True,
     ) -> None:
         super().__init__(parent)
-        self._pin = str(pin)
+        self.authority = authority
+        self.roles = roles
+        self.kiosk_pin = kiosk_pin
+        self.purpose = purpose
         self._tries = 0
         self._locked_until = 0.0
+        self._busy = False
         self.setObjectName("pinDialog")
         self.setStyleSheet(dialog_sheet())
         self.setWindowTitle("Staff PIN")
-        prompt = QLabel(f"Enter the staff PIN to {purpose}.")
-        prompt.setWordWrap(True)
+        if ask_badge and kiosk_pin:
+            words = f"Scan your staff badge and enter your PIN (or the kiosk PIN) to {purpose}."
+        elif ask_badge:
+            words = f"Scan your staff badge and enter your PIN to {purpose}."
+        else:
+            words = f"Enter the staff PIN to {purpose}."
+        self.prompt = QLabel(words)
+        self.prompt.setWordWrap(True)
+        self.badge_field = QLineEdit()
+        self.badge_field.setObjectName("badgeField")
+        self.badge_field.setPlaceholderText("Staff badge (scan it, or type its code)")
+        self.badge_field.setAccessibleName("staff badge")
+        # Half of a staff member's credential: not shown on a screen the queue can read.
+        self.badge_field.setEchoMode(QLineEdit.EchoMode.Password)
+        self.badge_field.setVisible(ask_badge)
         self.field = QLineEdit()
         self.field.setObjectName("pinField")
         self.field.setEchoMode(QLineEdit.EchoMode.Password)
         self.field.setAccessibleName("staff PIN")
+        self.field.setMaxLength(6)
         self.message = QLabel("")
         self.message.setObjectName("dialogError")
         self.message.setWordWrap(True)
+        font = self.message.font()
+        font.setPointSize(font.pointSize() + 6)
+        font.setBold(True)
+        self.message.setFont(font)
+        self.badge_field.returnPressed.connect(self.field.setFocus)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.accepted.connect(self.try_pin)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(prompt)
+        layout.addWidget(self.prompt)
+        layout.addWidget(self.badge_field)
         layout.addWidget(self.field)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
-        self.resize(520, 240)
-        self.field.setFocus()
+        self.resize(560, 280)
+        (self.badge_field if ask_badge else self.field).setFocus()
 
-    def try_pin(self) -> bool:
+    def try_pin(self) -> None:
+        """Hand the entry to the DB worker; the answer comes back to ``_answered``."""
+        if self._busy:
+            return
         now = time.monotonic()
         if now < self._locked_until:
             self.message.setText(
                 f"Too many wrong PINs — wait {int(self._locked_until - now) + 1} s."
             )
-            return False
+            return
+        badge = self.badge_field.text() if self.badge_field.isVisibleTo(self) else ""
         entered = self.field.text()
+        if not entered and self.kiosk_pin and badge.strip().isdigit() and len(badge.strip()) <= 6:
+            entered, badge = badge.strip(), ""  # the kiosk PIN, typed where the badge goes
+            self.badge_field.clear()
+        if self.badge_field.isVisibleTo(self) and not badge.strip() and not self.kiosk_pin:
+            self.badge_field.setFocus()  # Enter before the badge: nothing to check yet
+            return
+        if not entered:  # Enter after the badge (a scanner ends with one): now the PIN
+            self.field.setFocus()
+            return
         self.field.clear()
-        if self._pin and hmac.compare_digest(entered.encode(), self._pin.encode()):
-            self.unlocked.emit()
+        self._busy = True
+        self.message.setText("Checking…")
+        authority, roles, kiosk_pin = self.authority, self.roles, self.kiosk_pin
+        run_db(
+            lambda: authority.check(badge, entered, roles=roles, kiosk_pin=kiosk_pin),
+            self._answered,
+            lambda exc: self._answered(Answer(False, f"The PIN could not be checked: {exc}")),
+        )
+
+    def _answered(self, answer: Answer) -> None:
+        self._busy = False
+        if answer.ok:
+            log.info("kiosk authorized for %r (%s)", self.purpose, _who(answer.staff))
+            self.message.setText(answer.message)
+            # Closed first: the window takes the keyboard back, then the action runs (a gate
+            # list opened before that would be closed again by the window's activation).
             self.accept()
-            return True
-        self._tries += 1
-        if self._tries >= MAX_TRIES:
-            self._tries = 0
-            self._locked_until = now + LOCKOUT_SECONDS
-            self.message.setText(f"Wrong PIN. Too many tries — wait {int(LOCKOUT_SECONDS)} s.")
-        else:
+            self.authorized.emit(answer.staff)
+            return
+        if answer.message == "Wrong PIN":
+            self._tries += 1
+            if self._tries >= MAX_TRIES:
+                self._tries = 0
+                self._locked_until = time.monotonic() + LOCKOUT_SECONDS
+                self.message.setText(f"Wrong PIN. Too many tries — wait {int(LOCKOUT_SECONDS)} s.")
+                return
             self.message.setText("Wrong PIN — try again.")
-        return False
+            return
+        self.message.setText(answer.message)
+
+
+def _who(staff: Any) -> str:
+    return "kiosk PIN" if staff is None else f"staff {staff.staff_id}"
+
+
+class ChoosePinDialog(QDialog):
+    """A kiosk with no PIN and no staff: a person chooses its PIN (4 to 6 digits, twice)."""
+
+    chosen = Signal()
+
+    def __init__(self, authority: KioskAuthority, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.authority = authority
+        self.setObjectName("choosePinDialog")
+        self.setStyleSheet(dialog_sheet())
+        self.setWindowTitle("Choose the kiosk PIN")
+        prompt = QLabel(
+            "This kiosk has no PIN and no staff with PINs yet. Choose a PIN of 4 to 6 digits: "
+            "it unlocks this kiosk and authorizes the gate and undo. Keep it to the staff."
+        )
+        prompt.setWordWrap(True)
+        self.first = QLineEdit()
+        self.first.setObjectName("newPinField")
+        self.first.setAccessibleName("new kiosk PIN")
+        self.second = QLineEdit()
+        self.second.setObjectName("repeatPinField")
+        self.second.setAccessibleName("the new kiosk PIN again")
+        for field in (self.first, self.second):
+            field.setEchoMode(QLineEdit.EchoMode.Password)
+            field.setMaxLength(6)
+        self.first.setPlaceholderText("New PIN")
+        self.second.setPlaceholderText("The same PIN again")
+        self.message = QLabel("")
+        self.message.setObjectName("dialogError")
+        self.message.setWordWrap(True)
+        self.first.returnPressed.connect(self.second.setFocus)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.try_choose)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        for widget in (prompt, self.first, self.second, self.message, buttons):
+            layout.addWidget(widget)
+        self.resize(560, 300)
+        self.first.setFocus()
+
+    def try_choose(self) -> None:
+        from app.store.staff import pin_problem
+
+        pin, again = self.first.text(), self.second.text()
+        problem = pin_problem(pin)
+        if problem is None and pin != again:
+            problem = "The two PINs differ: type the same PIN twice."
+        if problem is not None:
+            self.message.setText(problem)
+            self.second.clear()
+            return
+        self.message.setText("Saving…")
+        self.first.clear()
+        self.second.clear()
+        authority = self.authority
+        run_db(
+            lambda: authority.choose_pin(pin),
+            lambda _none: self._saved(),
+            lambda exc: self.message.setText(f"The PIN could not be kept: {exc}"),
+        )
+
+    def _saved(self) -> None:
+        log.info("kiosk PIN chosen")
+        self.chosen.emit()
+        self.accept()
 
 
 class KioskLock(QObject):
-    """Keeps ``window`` fullscreen and frameless, refusing to close until unlocked."""
+    """Keeps ``window`` fullscreen and frameless, refusing to close until unlocked.
+
+    ``authority`` (a ``KioskAuthority``) checks PINs and badges; ``state`` says whether the
+    kiosk has a PIN or staff (read once at the lock, on the DB worker)."""
 
     locked_changed = Signal(bool)
+    state_known = Signal(object)  # KioskState
 
-    def __init__(self, window: QWidget, pin: str) -> None:
+    def __init__(self, window: QWidget, authority: KioskAuthority) -> None:
         super().__init__(window)
         self.window = window
-        self.pin = pin
+        self.authority = authority
         self.locked = False
+        self.state: KioskState | None = None
         self.dialog: PinDialog | None = None
+        self.choose_dialog: ChoosePinDialog | None = None
         self.refused = 0  # how many close attempts were refused (shown in tests and logs)
+        # Called with each dialog opened: the door turns its ticket scanner off meanwhile, so a
+        # badge's burst goes into the badge field instead of being scanned as a ticket.
+        self.on_dialog: Callable[[QDialog], None] | None = None
 
     def lock(self) -> None:
         self.locked = True
@@ -107,6 +361,34 @@ class KioskLock(QObject):
         self._fill_screen()
         self.window.installEventFilter(self)
         self.give_keys_back()
+        self.refresh_state(first_lock=True)
+
+    def refresh_state(self, first_lock: bool = False) -> None:
+        """Read whether the kiosk has a PIN or staff (DB worker); at the first lock of a kiosk
+        with neither, ask a person to choose its PIN."""
+        authority = self.authority
+
+        def known(state: KioskState) -> None:
+            self.state = state
+            self.state_known.emit(state)
+            if first_lock and self.locked and not state.anyone:
+                self.choose_pin()
+
+        run_db(authority.state, known, lambda exc: log.error("kiosk state: %s", exc))
+
+    def choose_pin(self) -> ChoosePinDialog:
+        if self.choose_dialog is not None and self.choose_dialog.isVisible():
+            return self.choose_dialog
+        self.choose_dialog = ChoosePinDialog(self.authority, self.window)
+        self.choose_dialog.chosen.connect(self.refresh_state)
+        self.choose_dialog.finished.connect(lambda _result: self.give_keys_back())
+        self._opened(self.choose_dialog)
+        self.choose_dialog.open()
+        return self.choose_dialog
+
+    def _opened(self, dialog: QDialog) -> None:
+        if self.on_dialog is not None:
+            self.on_dialog(dialog)
 
     def unlock(self) -> None:
         self.locked = False
@@ -117,13 +399,44 @@ class KioskLock(QObject):
         self.locked_changed.emit(False)
         self.give_keys_back()  # changing the window flags made a new native window
 
-    def ask_pin(self, purpose: str = "leave kiosk mode") -> PinDialog:
-        """Open the PIN dialog (non-blocking); a right PIN unlocks."""
-        self.dialog = PinDialog(self.pin, purpose, self.window)
-        self.dialog.unlocked.connect(self.unlock)
+    def _open(
+        self,
+        purpose: str,
+        roles: frozenset[str] | None,
+        kiosk_pin: bool = True,
+    ) -> QDialog:
+        state = self.state
+        if state is not None and not state.anyone:  # nobody can answer yet: choose a PIN
+            return self.choose_pin()
+        ask_badge = state is None or state.has_staff
+        self.dialog = PinDialog(
+            self.authority,
+            purpose,
+            self.window,
+            ask_badge=ask_badge,
+            roles=roles,
+            kiosk_pin=kiosk_pin,
+        )
         self.dialog.finished.connect(lambda _result: self.give_keys_back())
+        self._opened(self.dialog)
         self.dialog.open()
         return self.dialog
+
+    def ask_pin(self, purpose: str = "leave kiosk mode") -> QDialog:
+        """Open the PIN dialog (non-blocking); the kiosk PIN, or an organizer's or admin's
+        badge + PIN, unlocks the kiosk."""
+        dialog = self._open(purpose, LEAVE_ROLES)
+        if isinstance(dialog, PinDialog):
+            dialog.authorized.connect(lambda _staff: self.unlock())
+        return dialog
+
+    def authorize(self, purpose: str, then: Callable[[], None]) -> QDialog:
+        """One action: the kiosk PIN or any staff badge + PIN runs ``then`` once; the kiosk
+        stays locked."""
+        dialog = self._open(purpose, None)
+        if isinstance(dialog, PinDialog):
+            dialog.authorized.connect(lambda _staff: then())
+        return dialog
 
     def give_keys_back(self) -> None:
         """Make the kiosk window the one that gets the keyboard again. A window manager does

@@ -35,8 +35,41 @@ log = logging.getLogger(__name__)
 APP_STYLESHEET = resource_path("style", "app.qss")
 
 
+# What each device role sees (``device_role``, set by enrolment). No role: the desktop and
+# the demo, every screen. A door kiosk: the door and its own counters, never backstage names
+# or call-time alerts. A producer: lineup (and its show display) and call times. An
+# organizer: everything, reports included. An admin: everything, and enrolling devices on the
+# Sync screen. Sync's status is on every window's status bar either way.
+ALL_SCREENS = ("door", "lineup", "calltimes", "organizer", "sync")
+ROLE_SCREENS: dict[str, tuple[str, ...]] = {
+    "door": ("door",),
+    "producer": ("lineup", "calltimes", "sync"),
+    "organizer": ALL_SCREENS,
+    "admin": ALL_SCREENS,
+}
+ENROLS_DEVICES = frozenset({"", "admin"})  # who keeps "Enrol a kiosk…" on the Sync screen
+
+
+def device_role(config: Config) -> str:
+    """The configured role, lower case; "" for none (every screen)."""
+    return (getattr(config, "device_role", None) or "").strip().lower()
+
+
+def role_screens(config: Config) -> tuple[str, ...]:
+    """The screens of this device's role, in tab order. An unknown role gets the door only
+    (the least a device may show), and a warning in the log."""
+    role = device_role(config)
+    if not role:
+        return ALL_SCREENS
+    if role not in ROLE_SCREENS:
+        log.warning("unknown device_role %r: the door only", role)
+        return ROLE_SCREENS["door"]
+    return ROLE_SCREENS[role]
+
+
 def _screen_factories(ctx: AppContext) -> list[tuple[str, str, Callable[[], QWidget]]]:
-    """The screens after the door: (attribute, tab label, builder), in tab order."""
+    """The screens after the door that this device's role may see: (attribute, tab label,
+    builder), in tab order."""
 
     def lineup() -> QWidget:
         from app.ui.lineup import LineupTab
@@ -58,11 +91,16 @@ def _screen_factories(ctx: AppContext) -> list[tuple[str, str, Callable[[], QWid
 
         return SyncTab(ctx)
 
+    shown = role_screens(ctx.config)
     return [
-        ("lineup", "&Lineup", lineup),
-        ("calltimes", "&Call times", calltimes),
-        ("organizer", "&Organizer", organizer),
-        ("sync", "S&ync", sync),
+        screen
+        for screen in (
+            ("lineup", "&Lineup", lineup),
+            ("calltimes", "&Call times", calltimes),
+            ("organizer", "&Organizer", organizer),
+            ("sync", "S&ync", sync),
+        )
+        if screen[0] in shown
     ]
 
 
@@ -77,7 +115,8 @@ class MainWindow(QMainWindow):
         self.kiosk_locked = False
         self._build(ctx)
         self.resize(1280, 800)
-        self.door.setFocus()
+        if self.door is not None:
+            self.door.setFocus()
 
     def _build(self, ctx: AppContext) -> None:
         """Every screen, on ``ctx``'s event (again when a person picks another event).
@@ -92,8 +131,10 @@ class MainWindow(QMainWindow):
 
         self.ctx = ctx
         self.tabs = QTabWidget()
-        self.door = DoorTab(ctx, **self.door_options)
-        self.tabs.addTab(self.door, "&Door")
+        self.door: Any = None  # a producer's window has no door
+        if "door" in role_screens(ctx.config):
+            self.door = DoorTab(ctx, **self.door_options)
+            self.tabs.addTab(self.door, "&Door")
         self._built: dict[str, QWidget] = {}
         self._pending: dict[str, tuple[QWidget, Callable[[], QWidget]]] = {}
         for name, label, factory in _screen_factories(ctx):
@@ -102,23 +143,29 @@ class MainWindow(QMainWindow):
             self._pending[name] = (placeholder, factory)
             self.tabs.addTab(placeholder, label)
         self.tabs.currentChanged.connect(self._build_shown)
-        self.door.ready.connect(lambda: QTimer.singleShot(0, self._build_next))
+        self.tabs.currentChanged.connect(self._hold_alerts)
         self.setCentralWidget(self.tabs)
         self.sync_indicator = SyncIndicator(ctx)
         self.statusBar().addPermanentWidget(self.sync_indicator, 1)
-        # A scan from the camera or the USB scanner brings the door screen forward.
-        self.door.scan_captured.connect(lambda: self.tabs.setCurrentWidget(self.door))
-        self.door.event_chosen.connect(self.switch_event)
-        # A locked kiosk shows the door only; the other screens come back with the staff PIN.
-        self.door.kiosk_changed.connect(self._kiosk_changed)
-        self.tabs.currentChanged.connect(self._keep_door_in_kiosk)
+        if self.door is not None:
+            self.door.ready.connect(lambda: QTimer.singleShot(0, self._build_next))
+            # A scan from the camera or the USB scanner brings the door screen forward.
+            self.door.scan_captured.connect(lambda: self.tabs.setCurrentWidget(self.door))
+            self.door.event_chosen.connect(self.switch_event)
+            # A locked kiosk shows the door only; the other screens come back with the PIN.
+            self.door.kiosk_changed.connect(self._kiosk_changed)
+            self.tabs.currentChanged.connect(self._keep_door_in_kiosk)
         from app.ui.door.wedge_filter import WedgeFilter
 
         self.badge_wedge = WedgeFilter(self)
         self.badge_wedge.enabled = False
-        self.badge_wedge.scanned.connect(lambda code, _t0: self.calltimes.arrive_badge(code))
+        self.badge_wedge.scanned.connect(self._badge_scanned)
         self.badge_wedge.install()
         self.tabs.currentChanged.connect(self._route_scanner)
+        self._route_scanner(self.tabs.currentIndex())
+        if self.door is None:  # the first screen now, the others in the background
+            self._build_shown(self.tabs.currentIndex())
+            QTimer.singleShot(0, self._build_next)
         from app.ui.sync_panel import sync_service
 
         service = sync_service(ctx)
@@ -154,6 +201,7 @@ class MainWindow(QMainWindow):
         index = self.tabs.indexOf(placeholder)
         current = self.tabs.currentIndex()
         label = self.tabs.tabText(index)
+        focused = QApplication.focusWidget()  # swapping a tab page may move the focus
         self.tabs.blockSignals(True)
         try:
             self.tabs.removeTab(index)
@@ -161,8 +209,35 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentIndex(current)
         finally:
             self.tabs.blockSignals(False)
+        if focused is not None and focused is not QApplication.focusWidget():
+            if index != current and focused.isVisible():  # built in the background
+                focused.setFocus()
         placeholder.deleteLater()
+        self._fit_to_role(name, screen)
         return screen
+
+    def _fit_to_role(self, name: str, screen: QWidget) -> None:
+        """What a screen offers beyond its role: enrolling other devices is an admin's;
+        call-time toasts never show over the door."""
+        if name == "sync" and device_role(self.ctx.config) not in ENROLS_DEVICES:
+            button = getattr(screen, "enrol_kiosk_button", None)
+            if button is not None:
+                button.hide()
+        if name == "calltimes":
+            self._hold_alerts(self.tabs.currentIndex())
+
+    def _hold_alerts(self, _index: int) -> None:
+        """Call-time toasts are held (hidden, silent) while the door is in front: nothing may
+        cover a verdict, and a kiosk's sounds are the verdicts'."""
+        board = self._built.get("calltimes")
+        stack = getattr(board, "alert_stack", None)
+        if stack is not None:
+            on_door = self.door is not None and self.tabs.currentWidget() is self.door
+            stack.set_held(on_door or self.kiosk_locked)
+
+    def _badge_scanned(self, code: str, _t0: float) -> None:
+        if "calltimes" in self._built or "calltimes" in self._pending:
+            self.calltimes.arrive_badge(code)
 
     def _build_shown(self, _index: int) -> None:
         for name, (placeholder, _factory) in list(self._pending.items()):
@@ -198,7 +273,7 @@ class MainWindow(QMainWindow):
                 set_meta(session, "event_id", event_id)
 
         tasks.run_db(remember)
-        kiosk = self.door.kiosk
+        kiosk = self.door.kiosk if self.door is not None else None
         for service in old.services:
             service.stop()
         self.badge_wedge.uninstall()
@@ -210,7 +285,8 @@ class MainWindow(QMainWindow):
         if kiosk is not None:
             kiosk.deleteLater()  # a new KioskLock comes with the next "Kiosk mode"
         tasks.run_db(lambda: None, lambda _none: [w.deleteLater() for w in screens])
-        self.door.setFocus()
+        if self.door is not None:
+            self.door.setFocus()
 
     def _show_if_removed(self, status) -> None:
         """The server removed this kiosk: the whole window says so; nothing else works."""
@@ -218,7 +294,8 @@ class MainWindow(QMainWindow):
             return
         from app.ui.revoked_screen import RevokedScreen
 
-        self.door.wedge.enabled = False
+        if self.door is not None:
+            self.door.wedge.enabled = False
         self.badge_wedge.enabled = False
         for service in self.ctx.services:
             service.stop()
@@ -234,18 +311,22 @@ class MainWindow(QMainWindow):
         self.tabs.tabBar().setVisible(not locked)
         if locked:
             self.tabs.setCurrentWidget(self.door)
+        self._hold_alerts(self.tabs.currentIndex())
 
     def _route_scanner(self, _index: int) -> None:
         """A USB-scanner burst belongs to the screen in front: badges on the call-time board
         mark arrivals; anywhere else a code is a ticket and brings the door forward."""
         board = self._built.get("calltimes")
         on_board = board is not None and self.tabs.currentWidget() is board
-        self.door.wedge.enabled = not on_board
+        if self.door is not None:
+            self.door.wedge.enabled = not on_board
         self.badge_wedge.enabled = on_board
         if board is not None and board.wedge is not None:  # talent-arrival mode's listener
             board.wedge.enabled = on_board
 
     def _keep_door_in_kiosk(self, _index: int) -> None:
+        if self.door is None:
+            return
         if self.kiosk_locked and self.tabs.currentWidget() is not self.door:
             self.tabs.setCurrentWidget(self.door)
 
@@ -365,7 +446,7 @@ def _exit_when_ready(window: MainWindow) -> None:
         print(json.dumps({"shown_wall": shown, "ready_wall": time.time()}), flush=True)
         QTimer.singleShot(0, QApplication.quit)
 
-    if window.door.is_ready:
+    if window.door is None or window.door.is_ready:
         ready()
     else:
         window.door.ready.connect(ready)
@@ -435,7 +516,7 @@ def run_app(
     if config.problems:  # all of them: one message would hide the others
         window.statusBar().showMessage("  ·  ".join(config.problems), 30000)
         window.statusBar().setToolTip("\n".join(config.problems))
-    if config.kiosk:
+    if config.kiosk and window.door is not None:
         window.door.enter_kiosk_mode(window)
     else:
         window.show()

@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from app.config import Config
 
+KIOSK_PIN = "2580"
+
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
@@ -31,8 +33,14 @@ def door_ctx(demo_template: tuple[Path, str], tmp_path: Path) -> Iterator[Any]:
     db = open_database(path)
     with db.session() as session:
         dev = device_id(session)
+    # An explicit kiosk PIN: there is no default one (a kiosk without one asks at first lock).
     config = Config(
-        db=path, gate="North door", verdict_seconds=30.0, sound=True, debounce_seconds=3.0
+        db=path,
+        gate="North door",
+        verdict_seconds=30.0,
+        sound=True,
+        debounce_seconds=3.0,
+        kiosk_pin=KIOSK_PIN,
     )
     ctx = AppContext(config=config, db=db, event_id=demo_template[1], device_id=dev)
     yield ctx

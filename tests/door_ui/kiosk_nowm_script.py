@@ -60,6 +60,18 @@ def checks(app, window) -> dict:
     out["pin_dialog_closed"] = dialog is not None and not dialog.isVisible()
     out["f3_after_pin_dialog"] = toggles_with_f3()
 
+    # A locked kiosk searches only for a signed-in staff member: badge (a scanner's burst and
+    # Enter), then PIN, in the sign-in dialog (F9).
+    xdotool(app, "key", "F9")
+    wait_for(app, lambda: door.sign_in_dialog is not None and door.sign_in_dialog.isVisible(), 5)
+    xdotool(app, "type", "--delay", "5", STAFF_BADGE[0])
+    xdotool(app, "key", "Return")
+    xdotool(app, "type", "--delay", "40", "2468")
+    xdotool(app, "key", "Return")
+    wait_for(app, lambda: door.staff_on_duty, 10)
+    out["signed_in"] = door.staff_on_duty and door.staff is not None
+    wait_for(app, lambda: False, 0.3)
+
     # The attendee card (F2, a name, Enter), closed with Escape; then F3 again.
     xdotool(app, "key", "F2")
     xdotool(app, "type", "--delay", "60", "mar")
@@ -83,6 +95,9 @@ def checks(app, window) -> dict:
     out["unlocked"] = not door.kiosk.locked
     out["f3_after_unlock"] = toggles_with_f3()
     return out
+
+
+STAFF_BADGE: list[str] = []  # a door staff member's badge text (demo PIN 2468)
 
 
 def _wait_for():
@@ -109,6 +124,14 @@ def main() -> int:
     path = folder / "kiosk.sqlite"
     db = open_database(path)
     seed_demo(db, tickets=200, seed=11)
+    from sqlalchemy import select
+
+    from app.store.models import Staff
+    from app.store.staff import badge_payload
+
+    with db.session() as session:
+        code = session.scalars(select(Staff.badge_code).where(Staff.role == "door")).first()
+    STAFF_BADGE.append(badge_payload(code))
     db.close()
     out: dict = {}
 

@@ -155,7 +155,10 @@ def test_door_dialogs(window, qtbot):
     )
     card = AttendeeCard(details, "in", door)
     annul = AnnulDialog("c-1", "Marianela Ergül", door)
-    pin = PinDialog("2468", "undo an admission", window)
+    from app.ui.kiosk_lock import KioskAuthority
+
+    authority = KioskAuthority(window.ctx.db, window.ctx.event_id, "2468")
+    pin = PinDialog(authority, "undo an admission", window, ask_badge=True)
     failures = Failures()
     for dialog, name in ((card, "attendee card"), (annul, "undo admission"), (pin, "staff PIN")):
         dialog.show()
@@ -164,8 +167,8 @@ def test_door_dialogs(window, qtbot):
             assert annul.error.text()
         if dialog is pin:
             pin.field.setText("0000")
-            pin.try_pin()
-            assert "Wrong PIN" in pin.message.text()
+            pin.try_pin()  # checked on the DB worker
+            qtbot.waitUntil(lambda: "Wrong PIN" in pin.message.text(), timeout=5000)
         failures.check(dialog, name)
         small = [s.where for s in text_spots(dialog) if s.px < 20]
         assert not small, f"{name}: text under 20 px: {small}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from app.ui.qt import QMainWindow
+from app.ui.qt import QApplication, QMainWindow
 
 from .conftest import no_camera
 
@@ -29,12 +29,22 @@ def test_kiosk_refuses_to_close_until_the_right_pin(qtbot, make_door, door_ctx):
     assert dialog.isVisible() and not door.gate.hasFocus()
     qtbot.keyClicks(dialog.field, "1234")
     qtbot.keyClick(dialog.field, Qt.Key.Key_Return)
-    assert dialog.isVisible() and "Wrong PIN" in dialog.message.text()
+    qtbot.waitUntil(lambda: "Wrong PIN" in dialog.message.text(), timeout=3000)
+    assert dialog.isVisible()
     assert door.kiosk.locked and window.close() is False
 
+    # The PIN for the gate opens the gate list once; the kiosk stays locked.
     qtbot.keyClicks(dialog.field, door_ctx.config.kiosk_pin)
     qtbot.keyClick(dialog.field, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not door.kiosk.locked, timeout=2000)
+    qtbot.waitUntil(lambda: door.gate.view().isVisible(), timeout=3000)
+    door.gate.hidePopup()
+    assert door.kiosk.locked and window.isFullScreen() and door.gate.isReadOnly()
+    assert window.close() is False
+
+    dialog = door.kiosk.ask_pin()  # leaving kiosk mode: the same PIN unlocks
+    qtbot.keyClicks(dialog.field, door_ctx.config.kiosk_pin)
+    qtbot.keyClick(dialog.field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not door.kiosk.locked, timeout=3000)
     assert not window.isFullScreen()
     assert not door.gate.isReadOnly()
     assert window.close() is True
@@ -60,7 +70,9 @@ def test_main_window_kiosk_shows_only_the_door(qtbot, door_ctx):
         qtbot.waitUntil(lambda: window.tabs.tabBar().isVisible(), timeout=2000)
         window.tabs.setCurrentWidget(window.lineup)
         assert window.tabs.currentWidget() is window.lineup
+        qtbot.waitUntil(lambda: not window._pending, timeout=15000)
     finally:
         for service in door_ctx.services:
             service.stop()
         tasks.shutdown(wait=True)
+        QApplication.processEvents()  # answers still queued reach their screens, still alive

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
@@ -22,6 +23,13 @@ from app.store.db import Database
 from app.ui.tasks import on_main_thread, run_db
 
 log = logging.getLogger(__name__)
+
+_started: weakref.WeakSet[AlertService] = weakref.WeakSet()
+
+
+def running_services() -> list[AlertService]:
+    """Every call-alert scheduler running in this process (a door-only window has none)."""
+    return [service for service in list(_started) if service.running]
 
 
 class AlertService:
@@ -65,6 +73,7 @@ class AlertService:
         )
         scheduler.start()
         self._scheduler = scheduler
+        _started.add(self)
 
     def stop(self) -> None:
         scheduler, self._scheduler = self._scheduler, None

@@ -26,6 +26,7 @@ from app.ui.qt import (
 STYLE = """
 #eventName { font-size: 24px; font-weight: bold; color: #ffffff; }
 #eventWhen { font-size: 18px; color: #c8d0da; }
+#staffOnDuty { font-size: 18px; font-weight: bold; color: #ffffff; }
 #eventPicker {
     background: #1f252d;
     color: #ffffff;
@@ -183,6 +184,16 @@ class EventHeader(QWidget):
         layout.addWidget(self.name)
         layout.addWidget(self.picker, 1)
         layout.addWidget(self.when, 1)
+        self.staff = HeaderLabel()
+        self.staff.setObjectName("staffOnDuty")
+        self.staff.setAccessibleName("staff signed in")
+        self.staff.hide()
+        layout.addWidget(self.staff)
+
+    def show_staff(self, text: str) -> None:
+        """Who is signed in at this door ("Staff: Camille Dubois (door)"), or "" for nobody."""
+        self.staff.setText(text)
+        self.staff.setVisible(bool(text))
 
     def show_events(self, events: list[EventFacts], current_id: str) -> None:
         self.event_id = current_id

@@ -82,6 +82,7 @@ class SearchPanel(QWidget):
         self._shown_seq = 0
         self._choose_when_shown = False
         self.hits: list[Any] = []
+        self.allowed = True  # False in a locked kiosk with no staff member signed in
         self.box = SearchBox()
         self.box.setObjectName("searchBox")
         self.box.setPlaceholderText("Search by name, email, company, order or ticket number (F2)")
@@ -109,6 +110,21 @@ class SearchPanel(QWidget):
         self.results.itemDoubleClicked.connect(lambda _item: self._choose_current())
         self.setTabOrder(self.box, self.results)
 
+    def set_allowed(self, allowed: bool, why: str = "") -> None:
+        """Searching on (a person may look guests up) or off: the box stays (it keeps the
+        keyboard for the door's shortcuts) but takes no text, and ``why`` says how to get it
+        back ("Staff sign-in needed to search (F9)")."""
+        if allowed == self.allowed and (allowed or self.status.text() == why):
+            return
+        self.allowed = allowed
+        self.clear()
+        self.box.setReadOnly(not allowed)
+        self.results.setEnabled(allowed)
+        self.box.setPlaceholderText(
+            "Search by name, email, company, order or ticket number (F2)" if allowed else why
+        )
+        self.status.setText("" if allowed else why)
+
     def clear(self) -> None:
         self.box.clear()
         self.results.clear()
@@ -123,7 +139,7 @@ class SearchPanel(QWidget):
     def _run_query(self) -> None:
         from app.store.search import search_tickets
 
-        text = self.box.text().strip()
+        text = self.box.text().strip() if self.allowed else ""
         self._seq += 1
         seq = self._seq
         if not text:
@@ -150,7 +166,8 @@ class SearchPanel(QWidget):
         if hits:
             self.results.setCurrentRow(0)
         if not text:
-            self.status.setText("")
+            if self.allowed:  # else the sentence saying how to get search back stays
+                self.status.setText("")
         elif not hits:
             self.status.setText(f"No guest matches “{text}”.")
         else:
@@ -185,6 +202,8 @@ class SearchPanel(QWidget):
                 self.results.setCurrentRow(0)
 
     def _choose_current(self) -> None:
+        if not self.allowed:
+            return
         item = self.results.currentItem() or (
             self.results.item(0) if self.results.count() else None
         )

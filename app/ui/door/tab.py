@@ -114,6 +114,11 @@ class DoorTab(QWidget):
         self.tz = ZoneInfo("UTC")
         self.last_result: Any = None
         self.kiosk: Any = None
+        self.staff: Any = None  # SignedIn of the staff member at this door (a locked kiosk)
+        self.staff_on_duty = False  # someone signed in (a badge, or the kiosk PIN)
+        self.has_staff = True  # the replica has staff with PINs (read at the kiosk's lock)
+        self.sign_in_dialog: Any = None
+        self.idle: Any = None
         self.card: AttendeeCard | None = None
         self.annul_dialog: AnnulDialog | None = None
         self.timings: list[tuple[float, float]] = []  # (code handed over, verdict painted)
@@ -192,6 +197,13 @@ class DoorTab(QWidget):
             "Lock this screen as a kiosk; the staff PIN unlocks it (Ctrl+Shift+K)"
         )
         self.staff_button.clicked.connect(self.staff_unlock)
+        self.sign_in_button = QPushButton("Staff sign-in (F9)")
+        self.sign_in_button.setObjectName("signInButton")
+        self.sign_in_button.setToolTip(
+            "Sign in with your staff badge and PIN to search guests and admit them by hand"
+        )
+        self.sign_in_button.clicked.connect(self.sign_in_or_out)
+        self.sign_in_button.hide()  # a locked kiosk only
 
         top = QHBoxLayout()
         top.addWidget(gate_label)
@@ -201,6 +213,7 @@ class DoorTab(QWidget):
         counts.addWidget(self.counters)
         counts.addWidget(self.tiers)
         top.addLayout(counts, 1)
+        top.addWidget(self.sign_in_button)
         top.addWidget(self.staff_button)
 
         self.preview = CameraPreview()
@@ -266,6 +279,7 @@ class DoorTab(QWidget):
             ("Ctrl+Z", self.undo_admission),
             ("Escape", self.clear),
             ("Ctrl+Shift+K", self.staff_unlock),
+            ("F9", self.sign_in_or_out),
         ):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(context)
@@ -379,6 +393,9 @@ class DoorTab(QWidget):
         )
 
     def check_in_ticket(self, ticket_id: str) -> None:
+        if not self.may_search():
+            self._staff_only()
+            return
         started = time.perf_counter()
         run_db(
             lambda: self._require_service().checkin_ticket(ticket_id, "manual"),
@@ -464,6 +481,8 @@ class DoorTab(QWidget):
             self._counter_timer.start()
         if tables & {"tickets", "attendees"}:
             self.search.refresh()
+        if "staff" in tables:
+            self._check_staff_still_allowed()
 
     def refresh_counts(self) -> None:
         if self._counters_due:
@@ -506,6 +525,9 @@ class DoorTab(QWidget):
 
     # --- manual check-in ------------------------------------------------------------------
     def open_card(self, hit: Any) -> None:
+        if not self.may_search():
+            self._staff_only()
+            return
         db = self.ctx.db
 
         def work() -> Any:
@@ -542,8 +564,11 @@ class DoorTab(QWidget):
         return None
 
     def undo_admission(self) -> None:
-        if self._needs_pin("undo an admission", self.undo_admission):
+        if self._needs_pin("undo an admission", self._undo_now):
             return
+        self._undo_now()
+
+    def _undo_now(self) -> None:
         target = self.undo_target()
         if target is None:
             self.panel.show_message(
@@ -586,9 +611,18 @@ class DoorTab(QWidget):
 
     def edit_gate(self) -> None:
         """F4: the list of the event's gates (arrows, Enter); the staff PIN first in a kiosk."""
-        if self._needs_pin("change the gate", self.edit_gate):
+        if self._needs_pin("change the gate", self._open_gate_once):
             return
         self.gate.open_list()
+
+    def _open_gate_once(self) -> None:
+        """The gate list, once, after the PIN: the kiosk (and the picker) stay locked."""
+        locked = self.gate.isReadOnly()
+        self.gate.setReadOnly(False)
+        try:
+            self.gate.open_list()
+        finally:
+            self.gate.setReadOnly(locked)
 
     def _gate_chosen(self, name: str) -> None:
         log.info("state gate %r", name)
@@ -620,25 +654,167 @@ class DoorTab(QWidget):
 
     # --- kiosk ----------------------------------------------------------------------------
     def enter_kiosk_mode(self, window: QWidget) -> None:
-        """Fullscreen, frameless, closing refused; the staff PIN unlocks (called by main.py)."""
-        from app.ui.kiosk_lock import KioskLock
+        """Fullscreen, frameless, closing refused; the kiosk PIN or an organizer's badge
+        unlocks (called by main.py). Search and manual check-in wait for a staff sign-in."""
+        from app.ui.kiosk_lock import KioskAuthority, KioskLock
+        from app.ui.staff_sign_in import IdleWatch
 
-        self.kiosk = KioskLock(window, self.config.kiosk_pin)
+        authority = KioskAuthority(self.ctx.db, self.ctx.event_id, self.config.kiosk_pin)
+        self.kiosk = KioskLock(window, authority)
         self.kiosk.locked_changed.connect(self._kiosk_changed)
+        self.kiosk.state_known.connect(self._kiosk_state)
+        self.kiosk.on_dialog = self._quiet_wedge
+        if self.idle is None:
+            self.idle = IdleWatch(self.config.idle_lock_seconds, self)
+            self.idle.idle.connect(self._idle)
         self.kiosk.lock()
+        self.idle.start()
+
+    def _kiosk_state(self, state: Any) -> None:
+        self.has_staff = state.has_staff
 
     def _kiosk_changed(self, locked: bool) -> None:
         log.info("state kiosk %s", "locked" if locked else "unlocked")
         self.staff_button.setText("Staff…" if locked else "Kiosk mode")
         self.gate.setReadOnly(locked)
+        if locked:
+            self.sign_out()  # whoever was at the desk signs in again
+        self.sign_in_button.setVisible(locked and not self.config.self_service)
+        self.apply_access()
         self.kiosk_changed.emit(locked)
 
+    def may_search(self) -> bool:
+        """Search and manual check-in: always on an unlocked screen; in a locked kiosk only
+        with a staff member signed in, and never on a self-service kiosk."""
+        if self.kiosk is None or not self.kiosk.locked:
+            return True
+        return self.staff_on_duty and not self.config.self_service
+
+    def apply_access(self) -> None:
+        """Show, hide or switch off the search panel for the kiosk's state."""
+        locked = self.kiosk is not None and self.kiosk.locked
+        hidden = locked and bool(self.config.self_service)
+        self.search.setVisible(not hidden)
+        self.search.set_allowed(self.may_search(), "Staff sign-in needed to search guests (F9)")
+        if hidden:  # the door itself keeps the keyboard (shortcuts, the USB scanner)
+            self.setFocusProxy(None)
+            self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            self.setFocus()
+        else:
+            self.setFocusProxy(self.search.box)
+        if not self.may_search():
+            for dialog in (self.card,):
+                if dialog is not None and dialog.isVisible():
+                    dialog.reject()
+        self.event_header.show_staff(self._staff_words())
+
+    def _staff_words(self) -> str:
+        if not self.staff_on_duty:
+            return ""
+        if self.staff is None:
+            return "Staff: kiosk PIN"
+        return f"Staff: {self.staff.name} ({self.staff.role})"
+
+    def _staff_only(self) -> None:
+        words = (
+            "This is a self-service kiosk: guests scan their ticket."
+            if self.config.self_service
+            else "A staff member signs in first (F9): badge, then PIN."
+        )
+        self.panel.show_message("STAFF ONLY", words)
+
+    def sign_in_or_out(self) -> None:
+        """F9 / the sign-in button: a staff member signs in at a locked kiosk, or out."""
+        if self.kiosk is None or not self.kiosk.locked or self.config.self_service:
+            return
+        if self.staff_on_duty:
+            self.sign_out()
+            return
+        from app.ui.staff_sign_in import StaffSignInDialog
+
+        self.sign_in_dialog = StaffSignInDialog(self.kiosk.authority, self.has_staff, self)
+        self.sign_in_dialog.authorized.connect(self._signed_in)
+        self._quiet_wedge(self.sign_in_dialog)
+        self.sign_in_dialog.finished.connect(self._sign_in_closed)
+        self.sign_in_dialog.open()
+
+    def _quiet_wedge(self, dialog: QWidget) -> None:
+        """While a PIN or badge dialog is open, a scanner's burst is typed into it: the
+        door's ticket scanner listens again once it closes."""
+        was = self.wedge.enabled
+        self.wedge.enabled = False
+        dialog.finished.connect(lambda _result: setattr(self.wedge, "enabled", was))
+
+    def _sign_in_closed(self, _result: int) -> None:
+        if self.kiosk is not None:
+            self.kiosk.give_keys_back()
+        self._back_to_search()
+
+    def _signed_in(self, staff: Any) -> None:
+        self.staff = staff
+        self.staff_on_duty = True
+        self.sign_in_button.setText("Sign out (F9)")
+        log.info("state staff signed in %s", staff.staff_id if staff is not None else "kiosk PIN")
+        self._set_service_staff(staff.staff_id if staff is not None else None)
+        self.apply_access()
+
+    def sign_out(self) -> None:
+        """Nobody at the desk: search off again, scans no longer carry the member's id."""
+        was = self.staff_on_duty
+        self.staff = None
+        self.staff_on_duty = False
+        self.sign_in_button.setText("Staff sign-in (F9)")
+        if was:
+            log.info("state staff signed out")
+            self._set_service_staff(None)
+        self.apply_access()
+
+    def _set_service_staff(self, staff_id: str | None) -> None:
+        def work() -> None:
+            if self._service is not None:
+                self._service.staff_id = staff_id
+
+        run_db(work)
+
+    def _idle(self) -> None:
+        """Nobody touched the kiosk for ``idle_lock_seconds``: the staff member is signed out;
+        an unlocked kiosk locks again."""
+        if self.kiosk is not None:
+            if self.kiosk.locked and self.staff_on_duty:
+                log.info("state idle: staff signed out")
+                self.sign_out()
+            elif not self.kiosk.locked:
+                log.info("state idle: kiosk locked again")
+                self.kiosk.lock()
+        if self.idle is not None:
+            self.idle.start()
+
+    def _check_staff_still_allowed(self) -> None:
+        """After a pull that touched staff: a member disabled meanwhile is signed out."""
+        signed = self.staff
+        if signed is None:
+            return
+        db = self.ctx.db
+
+        def work() -> bool:
+            from app.store.staff import still_allowed
+
+            with db.session() as session:
+                return still_allowed(session, signed)
+
+        def done(allowed: bool) -> None:
+            if not allowed and self.staff is signed:
+                self.sign_out()
+                self.panel.show_message("SIGNED OUT", "This badge was disabled.")
+
+        run_db(work, done, lambda _exc: None)
+
     def _needs_pin(self, purpose: str, then: Callable[[], None]) -> bool:
-        """In a locked kiosk, ask for the PIN first and run ``then`` after it unlocks."""
+        """In a locked kiosk, ask for the PIN first and run ``then`` once it is given; the
+        kiosk stays locked."""
         if self.kiosk is None or not self.kiosk.locked:
             return False
-        dialog = self.kiosk.ask_pin(purpose)
-        dialog.unlocked.connect(then)
+        self.kiosk.authorize(purpose, then)
         return True
 
     def staff_unlock(self) -> None:
@@ -657,3 +833,5 @@ class DoorTab(QWidget):
         self.feed.stop()
         self.wedge.uninstall()
         self._counter_timer.stop()
+        if self.idle is not None:
+            self.idle.stop()
