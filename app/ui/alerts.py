@@ -27,6 +27,7 @@ from app.ui.qt import (
     QVBoxLayout,
     QWidget,
     Signal,
+    is_alive,
 )
 
 log = logging.getLogger(__name__)
@@ -174,12 +175,17 @@ class AlertStack(QObject):
         return [t.message for t in self.toasts if t.isVisible()]
 
     def _forget(self, toast: Toast) -> None:
+        if not is_alive(self):
+            return
         if toast in self.toasts:
             self.toasts.remove(toast)
             self._place()
 
     def _corner(self) -> QPoint:
-        window = self.anchor.window() if self.anchor is not None else None
+        # The anchor may be gone (its tab deleted) while a toast still closes or an alert
+        # was already queued for the main thread: fall back to the screen's corner.
+        anchor = self.anchor if self.anchor is not None and is_alive(self.anchor) else None
+        window = anchor.window() if anchor is not None else None
         if window is not None and window.isVisible():
             geo = window.frameGeometry()
             return QPoint(geo.right() - self.MARGIN, geo.bottom() - self.MARGIN - 24)

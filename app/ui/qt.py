@@ -109,6 +109,14 @@ from PySide6.QtWidgets import (  # noqa: F401
 )
 
 
+def is_alive(obj: object) -> bool:
+    """Whether the C++ side of a Qt object still exists (a deleted widget's Python wrapper
+    outlives it; calling into it raises RuntimeError)."""
+    import shiboken6
+
+    return obj is not None and shiboken6.isValid(obj)
+
+
 def qt_charts():
     """PySide6's QtCharts module (PySide6-Addons), imported on first use: only the organizer's
     view draws charts, so the door starts without loading it (and runs without it)."""

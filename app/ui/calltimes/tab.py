@@ -42,6 +42,7 @@ from app.ui.qt import (
     QVBoxLayout,
     QWidget,
     Signal,
+    is_alive,
 )
 from app.ui.tasks import run_db
 
@@ -129,6 +130,9 @@ class CallTimesTab(QWidget):
         if alerts:
             self.alerts.start()
         ctx.services.append(_Service(self.shutdown))
+        # A tab deleted without shutdown() (a closed window, a test's teardown) must not leave
+        # its scheduler delivering alerts to a dead widget.
+        self.destroyed.connect(self.alerts.stop)
 
         self.ticker = QTimer(self)
         self.ticker.setInterval(1000)
@@ -629,7 +633,7 @@ class CallTimesTab(QWidget):
 
     # --- alerts -----------------------------------------------------------------------------
     def show_alerts(self, alerts: list[rules.Alert]) -> None:
-        if self._closed:
+        if self._closed or not is_alive(self):
             return
         for alert in alerts:
             level = "late" if alert.kind == rules.ALERT_DUE else "warning"
