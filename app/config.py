@@ -57,6 +57,8 @@ class Config:
     kiosk: bool = False
     # No default PIN: a kiosk with no kiosk_pin and no staff with PINs in its replica asks a
     # person to choose one at its first lock (kept hashed in the database, not in this file).
+    # A secret: a kiosk_pin found in the settings file is moved into the secret store (and
+    # read from there by app.ui.kiosk_lock); here only SHOWDESK_KIOSK_PIN, for this process.
     kiosk_pin: str | None = None
     # A self-service kiosk: no guest search at all while locked, only scanning.
     self_service: bool = False
@@ -105,7 +107,7 @@ META_FIELDS = frozenset({"problems", "source", "secrets_in_file"})
 _TYPES = {f.name: f.type for f in fields(Config)}
 SETTINGS = tuple(name for name in _TYPES if name not in META_FIELDS)
 # Kept in the secret store, never in the settings file.
-SECRET_SETTINGS = ("supabase_password", "jwt_secret")
+SECRET_SETTINGS = ("supabase_password", "jwt_secret", "kiosk_pin")
 # Keys an older Showdesk wrote to the file that are no longer read: accepted without a word.
 # device_id: 'showdesk provision' wrote it; the registered id lives in the local database.
 RETIRED_SETTINGS = frozenset({"device_id"})

@@ -40,6 +40,7 @@ DEVICE_CREDENTIAL = "device_credential"
 REPLICA_KEY = "replica_key"
 SUPABASE_PASSWORD = "supabase_password"
 JWT_SECRET = "jwt_secret"
+KIOSK_PIN = "kiosk_pin"
 FOLDER = "secrets"
 FILE_NAME = "secrets.json"
 
@@ -49,6 +50,7 @@ LABELS = {
     REPLICA_KEY: "the key of the local database",
     SUPABASE_PASSWORD: "the kiosk's Supabase sign-in password",
     JWT_SECRET: "the JWT signing secret",
+    KIOSK_PIN: "the PIN that unlocks this kiosk",
 }
 
 log = logging.getLogger(__name__)

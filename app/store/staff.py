@@ -31,6 +31,7 @@ import json
 import math
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -277,6 +278,50 @@ def _when(at: datetime) -> str:
     return f"{at.day} {at:%b %Y} at {at:%H:%M} UTC"
 
 
+def _still_locked(session: Session, now: datetime) -> SignInResult | None:
+    """The refusal while this kiosk is paused after too many wrong PINs, else None."""
+    failures = _read_failures(session)
+    if failures.locked_until is not None and failures.locked_until - now > timedelta(
+        seconds=LOCKOUT_SECONDS
+    ):  # the clock went back: the lock lasts one lockout from now, not until then
+        _write_failures(session, _Failures(0, now + timedelta(seconds=LOCKOUT_SECONDS)))
+    wait = locked_for(session, now)
+    if not wait:
+        return None
+    return SignInResult(
+        None, _locked_message(wait), locked_until=_read_failures(session).locked_until
+    )
+
+
+def _wrong_pin(session: Session, now: datetime) -> SignInResult:
+    """Count a wrong PIN (kept in the replica: a restart does not reset it); the fifth in a
+    row pauses every PIN on this kiosk, badge or kiosk PIN, for ``LOCKOUT_SECONDS``."""
+    count = _read_failures(session).count + 1
+    if count >= MAX_WRONG_PINS:
+        until = now + timedelta(seconds=LOCKOUT_SECONDS)
+        _write_failures(session, _Failures(0, until))
+        return SignInResult(None, _locked_message(LOCKOUT_SECONDS), locked_until=until)
+    _write_failures(session, _Failures(count, None))
+    left = MAX_WRONG_PINS - count
+    word = "try" if left == 1 else "tries"
+    return SignInResult(None, f"Wrong PIN — {left} {word} left", tries_left=left)
+
+
+def check_kiosk_pin(
+    session: Session, right: Callable[[str], bool], pin: str, now: datetime | None = None
+) -> SignInResult | None:
+    """The kiosk PIN (no badge), checked by ``right`` under the same count of wrong PINs and
+    the same pause as a badge's: None when accepted, else the refusal."""
+    now = now or utcnow()
+    refused = _still_locked(session, now)
+    if refused is not None:
+        return refused
+    if not right(pin):
+        return _wrong_pin(session, now)
+    _write_failures(session, _Failures())
+    return None
+
+
 def find_badge(session: Session, scanned: str) -> Staff | None:
     """The staff row of a scanned badge (the QR's text or the bare code)."""
     code = parse_badge(scanned)
@@ -301,15 +346,9 @@ def sign_in(
     event; staff who work another event only are refused.
     """
     now = now or utcnow()
-    failures = _read_failures(session)
-    if failures.locked_until is not None and failures.locked_until - now > timedelta(
-        seconds=LOCKOUT_SECONDS
-    ):  # the clock went back: the lock lasts one lockout from now, not until then
-        _write_failures(session, _Failures(0, now + timedelta(seconds=LOCKOUT_SECONDS)))
-    wait = locked_for(session, now)
-    if wait:
-        failures = _read_failures(session)
-        return SignInResult(None, _locked_message(wait), locked_until=failures.locked_until)
+    refused = _still_locked(session, now)
+    if refused is not None:
+        return refused
     staff = find_badge(session, badge)
     if staff is None:
         return SignInResult(None, "Unknown badge")
@@ -322,16 +361,7 @@ def sign_in(
     if not staff.pin_hash:
         return SignInResult(None, "No PIN is set for this badge: ask an organizer to set one")
     if not verify_pin(staff.pin_hash, pin):
-        failures = _read_failures(session)
-        count = failures.count + 1
-        if count >= MAX_WRONG_PINS:
-            until = now + timedelta(seconds=LOCKOUT_SECONDS)
-            _write_failures(session, _Failures(0, until))
-            return SignInResult(None, _locked_message(LOCKOUT_SECONDS), locked_until=until)
-        _write_failures(session, _Failures(count, None))
-        left = MAX_WRONG_PINS - count
-        word = "try" if left == 1 else "tries"
-        return SignInResult(None, f"Wrong PIN — {left} {word} left", tries_left=left)
+        return _wrong_pin(session, now)
     _write_failures(session, _Failures())
     signed = SignedIn(
         staff_id=staff.id,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -41,8 +40,6 @@ from app.ui.tasks import run_db
 
 log = logging.getLogger(__name__)
 
-MAX_TRIES = 5
-LOCKOUT_SECONDS = 30.0
 KIOSK_PIN_META = "kiosk.pin_hash"
 # Leaving kiosk mode with a badge: these roles only (a door volunteer changes the gate or
 # undoes an admission, but does not take the kiosk out of kiosk mode).
@@ -72,10 +69,31 @@ class KioskState:
 class KioskAuthority:
     """The kiosk PIN and the replica's staff. Every method runs on the DB worker."""
 
-    def __init__(self, db: Any, event_id: str | None, settings_pin: str | None) -> None:
+    def __init__(
+        self,
+        db: Any,
+        event_id: str | None,
+        settings_pin: str | None,
+        secrets: Callable[[], Any] | None = None,
+    ) -> None:
         self.db = db
         self.event_id = event_id
         self.settings_pin = settings_pin or None
+        self._secrets = secrets  # the secret store, made on first use (default: the user's)
+
+    def configured_pin(self) -> str | None:
+        """The kiosk PIN an admin set: ``SHOWDESK_KIOSK_PIN`` for this process, else the one
+        moved from the settings file into the secret store (app.config, SECRET_SETTINGS)."""
+        if self.settings_pin:
+            return self.settings_pin
+        from app.secrets import KIOSK_PIN, SecretStore, SecretsUnavailable
+
+        try:
+            store = self._secrets() if self._secrets is not None else SecretStore.default()
+            return store.get(KIOSK_PIN) or None
+        except SecretsUnavailable as exc:
+            log.warning("kiosk PIN: the secret store is not readable (%s)", exc)
+            return None
 
     def state(self) -> KioskState:
         from sqlalchemy import select
@@ -91,7 +109,7 @@ class KioskAuthority:
                 select(Staff.disabled_at).where(Staff.pin_hash.is_not(None))
             ).all()
         usable = any(at is None or at > now for at in staff)
-        return KioskState(bool(self.settings_pin or stored), usable)
+        return KioskState(bool(stored or self.configured_pin()), usable)
 
     def choose_pin(self, pin: str) -> None:
         """Keep ``pin`` as this kiosk's PIN (hashed); raises ``PinProblem`` (a sentence)."""
@@ -108,9 +126,9 @@ class KioskAuthority:
         """A badge + PIN (a staff member of ``roles``, any role when None), or with no badge
         the kiosk PIN when ``kiosk_pin`` allows it."""
         from app.store.db import get_meta
-        from app.store.staff import locked_for, sign_in, verify_pin
-        from app.store.types import utcnow
+        from app.store.staff import check_kiosk_pin, sign_in, verify_pin
 
+        configured = self.configured_pin() if not badge.strip() and kiosk_pin else None
         with self.db.session() as session:
             if badge.strip():
                 result = sign_in(session, badge, pin, event_id=self.event_id)
@@ -123,19 +141,26 @@ class KioskAuthority:
                 return Answer(True, result.message, result.staff)
             if not kiosk_pin:
                 return Answer(False, "Scan or type your staff badge, then your PIN")
-            wait = locked_for(session, utcnow())
-            if wait:
-                return Answer(False, f"Too many wrong PINs — try again in {wait} s")
-            if self.settings_pin:
-                right = hmac.compare_digest(pin.encode(), self.settings_pin.encode())
+            if configured:
+
+                def right(entered: str) -> bool:
+                    return hmac.compare_digest(entered.encode(), configured.encode())
             else:
-                right = verify_pin(get_meta(session, KIOSK_PIN_META), pin)
-        return Answer(True, "Kiosk PIN accepted") if right else Answer(False, "Wrong PIN")
+                stored = get_meta(session, KIOSK_PIN_META)
+
+                def right(entered: str) -> bool:
+                    return verify_pin(stored, entered)
+
+            refused = check_kiosk_pin(session, right, pin)
+        if refused is not None:
+            return Answer(False, refused.message)
+        return Answer(True, "Kiosk PIN accepted")
 
 
 class PinDialog(QDialog):
     """Asks for a staff badge (when the replica has staff) and a PIN; the check runs on the DB
-    worker. Wrong entries say so; five wrong kiosk PINs in a row pause it for 30 s.
+    worker. Wrong entries say so; five wrong PINs in a row (badge or kiosk PIN) pause every PIN
+    on this kiosk for 60 s, across restarts (``app.store.staff``).
 
     ``authorized`` carries the ``SignedIn`` of a badge, or None for the kiosk PIN."""
 
@@ -156,8 +181,6 @@ class PinDialog(QDialog):
         self.roles = roles
         self.kiosk_pin = kiosk_pin
         self.purpose = purpose
-        self._tries = 0
-        self._locked_until = 0.0
         self._busy = False
         self.setObjectName("pinDialog")
         self.setStyleSheet(dialog_sheet())
@@ -208,12 +231,6 @@ class PinDialog(QDialog):
         """Hand the entry to the DB worker; the answer comes back to ``_answered``."""
         if self._busy:
             return
-        now = time.monotonic()
-        if now < self._locked_until:
-            self.message.setText(
-                f"Too many wrong PINs — wait {int(self._locked_until - now) + 1} s."
-            )
-            return
         badge = self.badge_field.text() if self.badge_field.isVisibleTo(self) else ""
         entered = self.field.text()
         if not entered and self.kiosk_pin and badge.strip().isdigit() and len(badge.strip()) <= 6:
@@ -245,15 +262,8 @@ class PinDialog(QDialog):
             self.accept()
             self.authorized.emit(answer.staff)
             return
-        if answer.message == "Wrong PIN":
-            self._tries += 1
-            if self._tries >= MAX_TRIES:
-                self._tries = 0
-                self._locked_until = time.monotonic() + LOCKOUT_SECONDS
-                self.message.setText(f"Wrong PIN. Too many tries — wait {int(LOCKOUT_SECONDS)} s.")
-                return
-            self.message.setText("Wrong PIN — try again.")
-            return
+        # "Wrong PIN — 3 tries left", "Too many wrong PINs — try again in 52 s" (the count and
+        # the pause are kept in the replica: closing the dialog or restarting resets neither)
         self.message.setText(answer.message)
 
 

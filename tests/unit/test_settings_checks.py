@@ -201,3 +201,43 @@ def test_a_locked_keyring_stops_sign_in_with_a_sentence(os_keyring) -> None:
     assert "is locked, so Showdesk cannot read the kiosk's Supabase sign-in password" in str(
         caught.value
     )
+
+
+def test_a_kiosk_pin_in_the_file_is_moved_and_still_unlocks_the_kiosk(tmp_path: Path) -> None:
+    from app.secrets import KIOSK_PIN
+    from app.store.db import open_database
+    from app.ui.kiosk_lock import KioskAuthority
+
+    path = _settings(tmp_path, '[showdesk]\nkiosk_pin = "8642"\n')
+    store = SecretStore(tmp_path / "data", fail.Keyring())
+    config = load_config(path, env={}, secrets=store)
+    assert config.kiosk_pin is None and config.secrets_in_file == ["kiosk_pin"]
+    assert store.get(KIOSK_PIN) == "8642"
+    [problem] = config.problems
+    assert "holds kiosk_pin (the PIN that unlocks this kiosk)" in problem and "8642" not in problem
+
+    db = open_database(tmp_path / "replica.db")
+    authority = KioskAuthority(db, None, config.kiosk_pin, secrets=lambda: store)
+    assert authority.state().has_kiosk_pin
+    assert not authority.check("", "1111", roles=None, kiosk_pin=True).ok
+    assert authority.check("", "8642", roles=None, kiosk_pin=True).ok
+
+
+def test_five_wrong_kiosk_pins_pause_it_across_a_restart(tmp_path: Path) -> None:
+    from app.store.db import open_database
+    from app.ui.kiosk_lock import KioskAuthority
+
+    db = open_database(tmp_path / "replica.db")
+    authority = KioskAuthority(db, None, "8642")
+    said = [authority.check("", "1111", roles=None, kiosk_pin=True).message for _ in range(5)]
+    assert said == [
+        "Wrong PIN — 4 tries left",
+        "Wrong PIN — 3 tries left",
+        "Wrong PIN — 2 tries left",
+        "Wrong PIN — 1 try left",
+        "Too many wrong PINs — try again in 60 s",
+    ]
+    db.close()
+    restarted = KioskAuthority(open_database(tmp_path / "replica.db"), None, "8642")
+    answer = restarted.check("", "8642", roles=None, kiosk_pin=True)  # right, but paused
+    assert not answer.ok and answer.message.startswith("Too many wrong PINs — try again in")
