@@ -54,8 +54,11 @@ class Toast(QFrame):
         self.message = message
         self.level = level if level in LEVEL_STYLES else "warning"
         self.setObjectName("toast")
+        # A tooltip-type window: no window system activates it (a Tool window is activated on
+        # some platforms, Qt's offscreen one included, and took the keyboard from the screen
+        # a person was typing in); the close button still takes a click.
         self.setWindowFlags(
-            Qt.WindowType.Tool
+            Qt.WindowType.ToolTip
             | Qt.WindowType.FramelessWindowHint
             | Qt.WindowType.WindowStaysOnTopHint
             | Qt.WindowType.WindowDoesNotAcceptFocus
@@ -76,6 +79,7 @@ class Toast(QFrame):
         self.close_button.setAccessibleName("Dismiss")
         self.close_button.setToolTip("Dismiss")
         self.close_button.setFixedSize(28, 28)
+        self.close_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.close_button.clicked.connect(self.close)
         head.addWidget(self.title_label, 1)
         head.addWidget(self.close_button)

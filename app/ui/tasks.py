@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from app.ui.qt import QCoreApplication, QObject, QThreadPool, Signal
+from app.ui.qt import QCoreApplication, QObject, QThreadPool, Signal, is_alive
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,13 @@ def _default_error(exc: BaseException) -> None:
     log.error("background task failed: %s", "".join(traceback.format_exception(exc)))
 
 
+def _gone(callback: Callable[..., Any] | None) -> bool:
+    """A bound method of a widget deleted while its work ran (a closed screen, a switched
+    event): its answer has nowhere to go and is dropped."""
+    owner = getattr(callback, "__self__", None)
+    return isinstance(owner, QObject) and not is_alive(owner)
+
+
 def _submit(
     executor: ThreadPoolExecutor,
     fn: Callable[[], Any],
@@ -67,13 +74,23 @@ def _submit(
 ) -> Future:
     dispatcher = _get_dispatcher()
 
+    def report(exc: BaseException) -> None:
+        if _gone(on_error):
+            log.info("dropped the failure of work for a closed screen: %r", exc)
+        else:
+            (on_error or _default_error)(exc)
+
+    def deliver(result: Any) -> None:
+        if on_done is not None and not _gone(on_done):
+            on_done(result)
+
     def finished(future: Future) -> None:
         exc = future.exception()
         if exc is not None:
-            dispatcher.call.emit(lambda: (on_error or _default_error)(exc))
+            dispatcher.call.emit(lambda: report(exc))
         elif on_done is not None:
             result = future.result()
-            dispatcher.call.emit(lambda: on_done(result))
+            dispatcher.call.emit(lambda: deliver(result))
 
     future = executor.submit(fn)
     future.add_done_callback(finished)
