@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app.cli import (
     app_window,
+    audit,
     bench,
     checkin,
     decode,
@@ -42,6 +43,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("decode", decode.HELP, decode.configure, decode.run),
     Command("checkin", checkin.HELP, checkin.configure, checkin.run, needs_db=True),
     Command("ticket-qr", ticket_qr.HELP, ticket_qr.configure, ticket_qr.run, needs_db=True),
+    Command("audit", audit.HELP, audit.configure, audit.run),
     Command("sync", sync.HELP, sync.configure, sync.run),
     Command("devices revoke", devices.REVOKE_HELP, devices.configure_revoke, devices.run_revoke),
     Command("outbox import", devices.IMPORT_HELP, devices.configure_import, devices.run_import),

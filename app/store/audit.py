@@ -6,8 +6,10 @@ that stands (``call_times.arrived_by_staff_id``) and a lineup row who made its l
 (``runway_appearances.edited_by_staff_id``). Rows from other kiosks arrive with the pull.
 
 ``audit_log`` reads them back with the staff member's name and role and, for check-ins, the
-gate and device, filtered by staff member, kind and time; ``write_audit_csv`` writes them for
-a spreadsheet (a cell a spreadsheet would run as a formula is quoted with a leading ').
+gate and device, filtered by staff member (``NO_STAFF``: what was done with no one signed
+in), kind and time; ``audit_staff`` lists who may appear in an event's trail (the filter's
+choices); ``write_audit_csv`` writes them for a spreadsheet (a cell a spreadsheet would run as
+a formula is quoted with a leading ').
 
 Check-ins are a full history (an append-only log). Arrivals and lineup edits are what the rows
 say now: one arrival per call time (the earliest), and for each look only its last edit (at
@@ -28,6 +30,7 @@ from app.store.models import (
     CallTime,
     Checkin,
     Device,
+    Event,
     Look,
     Person,
     RunwayAppearance,
@@ -68,6 +71,39 @@ class AuditRow:
     checkin_id: str | None
 
 
+@dataclass(frozen=True)
+class StaffMember:
+    """A staff member who may appear in an event's trail (no ORM object: safe on any thread)."""
+
+    id: str
+    name: str
+    role: str
+    disabled: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.role})"
+
+
+def audit_staff(session: Session, event_id: str) -> list[StaffMember]:
+    """The event's organization's staff who work this event or every event, by name;
+    disabled members too (their past actions stay in the trail)."""
+    event = session.get(Event, event_id)
+    if event is None:
+        return []
+    query = (
+        select(Staff)
+        .where(
+            Staff.organization_id == event.organization_id,
+            (Staff.event_id == event_id) | Staff.event_id.is_(None),
+        )
+        .order_by(Staff.name, Staff.id)
+    )
+    return [
+        StaffMember(s.id, s.name, s.role, s.disabled_at is not None) for s in session.scalars(query)
+    ]
+
+
 def _what(row: Checkin) -> str:
     if row.kind == "annul":
         return "annulment"
@@ -91,8 +127,9 @@ def audit_log(
 ) -> list[AuditRow]:
     """The event's audit rows, oldest first, with who did them.
 
-    ``staff_id``: only that member's; ``kind``: one of ``KINDS``; ``since`` / ``until``: times
-    from ``since`` (inclusive) to ``until`` (exclusive).
+    ``staff_id``: only that member's (``NO_STAFF``: only those done with no one signed in);
+    ``kind``: one of ``KINDS``; ``since`` / ``until``: times from ``since`` (inclusive) to
+    ``until`` (exclusive).
     """
     if kind is not None and kind not in KINDS:
         raise ValueError(f"kind is one of {', '.join(KINDS)}, not {kind!r}")
@@ -108,8 +145,11 @@ def audit_log(
 
 
 def _filtered(query, staff_column, at_column, staff_id, since, until):
-    """``query`` narrowed to one staff member and a time window (each only when given)."""
-    if staff_id is not None:
+    """``query`` narrowed to one staff member (or to no one: ``NO_STAFF``) and a time window
+    (each only when given)."""
+    if staff_id == NO_STAFF:
+        query = query.where(staff_column.is_(None))
+    elif staff_id is not None:
         query = query.where(staff_column == staff_id)
     if since is not None:
         query = query.where(at_column >= since)

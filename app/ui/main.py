@@ -38,9 +38,9 @@ APP_STYLESHEET = resource_path("style", "app.qss")
 # What each device role sees (``device_role``, set by enrolment). No role: the desktop and
 # the demo, every screen. A door kiosk: the door and its own counters, never backstage names
 # or call-time alerts. A producer: lineup (and its show display) and call times. An
-# organizer: everything, reports included. An admin: everything, and enrolling devices on the
-# Sync screen. Sync's status is on every window's status bar either way.
-ALL_SCREENS = ("door", "lineup", "calltimes", "organizer", "sync")
+# organizer: everything, reports and the audit trail included. An admin: everything, and
+# enrolling devices on the Sync screen. Sync's status is on every window's status bar either way.
+ALL_SCREENS = ("door", "lineup", "calltimes", "organizer", "audit", "sync")
 ROLE_SCREENS: dict[str, tuple[str, ...]] = {
     "door": ("door",),
     "producer": ("lineup", "calltimes", "sync"),
@@ -86,6 +86,11 @@ def _screen_factories(ctx: AppContext) -> list[tuple[str, str, Callable[[], QWid
 
         return OrganizerTab(ctx)  # charts drawn (and read) only when shown
 
+    def audit() -> QWidget:
+        from app.ui.organizer.audit_tab import AuditTab
+
+        return AuditTab(ctx)  # read only when shown
+
     def sync() -> QWidget:
         from app.ui.sync_panel import SyncTab
 
@@ -98,6 +103,7 @@ def _screen_factories(ctx: AppContext) -> list[tuple[str, str, Callable[[], QWid
             ("lineup", "&Lineup", lineup),
             ("calltimes", "&Call times", calltimes),
             ("organizer", "&Organizer", organizer),
+            ("audit", "&Audit trail", audit),
             ("sync", "S&ync", sync),
         )
         if screen[0] in shown
@@ -105,7 +111,8 @@ def _screen_factories(ctx: AppContext) -> list[tuple[str, str, Callable[[], QWid
 
 
 class MainWindow(QMainWindow):
-    """Tabs: Door, Lineup, Call times, Organizer, Sync; a sync indicator on every screen."""
+    """Tabs: Door, Lineup, Call times, Organizer, Audit trail, Sync (as the role allows); a
+    sync indicator on every screen."""
 
     def __init__(self, ctx: AppContext, door_options: dict | None = None) -> None:
         """``door_options`` go to DoorTab (a frame source for demos and screenshots)."""
@@ -184,6 +191,10 @@ class MainWindow(QMainWindow):
     @property
     def organizer(self) -> Any:
         return self._screen("organizer")
+
+    @property
+    def audit(self) -> Any:
+        return self._screen("audit")
 
     @property
     def sync(self) -> Any:

@@ -1,6 +1,6 @@
 """Screens follow the device's role: a door kiosk shows the door only (no backstage names, no
-call-time alerts); a producer lineup and call times; an organizer all; an admin all and
-enrolling devices. Call-time toasts never show while the door (and its verdict) is in front."""
+call-time alerts, no audit trail); a producer lineup and call times; an organizer all, the
+audit trail included; an admin all and enrolling devices. Call-time toasts never show while the door (and its verdict) is in front."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from .conftest import fresh_tickets, no_camera
 
-ALL = ["&Door", "&Lineup", "&Call times", "&Organizer", "S&ync"]
+ALL = ["&Door", "&Lineup", "&Call times", "&Organizer", "&Audit trail", "S&ync"]
 
 
 def _labels(window) -> list[str]:
@@ -51,6 +51,8 @@ def test_a_door_kiosk_has_the_door_only_and_no_call_alerts(qtbot, door_ctx):
         assert mine == []  # no call-time scheduler on a door kiosk
         with pytest.raises(KeyError):
             window.calltimes  # noqa: B018 (the screen is not there to be built)
+        with pytest.raises(KeyError):
+            window.audit  # noqa: B018 (no audit trail on a door kiosk)
         assert window.sync_indicator.isVisible()  # its own sync status: the status bar
 
 
@@ -67,12 +69,17 @@ def test_a_producer_sees_lineup_and_call_times_without_the_door(qtbot, door_ctx)
         assert window.calltimes.alerts in running_services()
         assert not window.calltimes.alert_stack.held  # no door here: alerts show
         assert not window.sync.enrol_kiosk_button.isVisibleTo(window.sync)
+        with pytest.raises(KeyError):
+            window.audit  # noqa: B018 (the audit trail is the organizer's)
 
 
 @pytest.mark.parametrize(("role", "enrols"), [("organizer", False), ("admin", True), (None, True)])
 def test_organizers_and_admins_see_everything(qtbot, door_ctx, role, enrols):
+    from app.ui.organizer.audit_tab import AuditTab
+
     with _window(qtbot, door_ctx, role) as window:
         assert _labels(window) == ALL
+        assert isinstance(window.audit, AuditTab)
         assert window.sync.enrol_kiosk_button.isVisibleTo(window.sync) is enrols
         assert window.sync.enrol_device_button.isVisibleTo(window.sync)
 
