@@ -257,3 +257,41 @@ def test_five_wrong_pins_lock_the_sign_in_with_a_countdown(qtbot, make_door, doo
     qtbot.waitUntil(lambda: "Checking" not in dialog.message.text(), timeout=5000)
     assert "Too many wrong PINs" in dialog.message.text() and not door.staff_on_duty
     dialog.reject()
+
+
+def test_a_badge_disabled_centrally_signs_out_at_the_next_pull(qtbot, make_door, door_ctx):
+    """The organizer disables a badge on the server; the pull that brings the row (written
+    by the replica writer, announced as the sync service does) signs its holder out."""
+    from app.store.models import Staff
+    from app.store.replica_writer import write_changes
+    from app.store.types import utcnow
+    from app.ui import tasks
+
+    door, _window = _locked_door(qtbot, make_door)
+    badge, _name = _badge(door_ctx, "door")
+    _sign_in(qtbot, door, badge, "2468")
+    qtbot.waitUntil(lambda: door.staff_on_duty, timeout=5000)
+    staff_id = door.staff.staff_id
+
+    door_ctx.notify("staff")  # a pull that touched staff but not this badge: still on duty
+    qtbot.wait(500)
+    assert door.staff_on_duty
+
+    def pulled() -> set[str]:
+        with door_ctx.db.session() as session:
+            row = session.get(Staff, staff_id)
+            wire = {c.name: getattr(row, c.name) for c in Staff.__table__.columns}
+            wire = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in wire.items()}
+            wire["disabled_at"] = utcnow().isoformat()
+            return write_changes(session, {"staff": [(wire, 99)]}, {}).tables
+
+    tables = tasks.run_db(pulled).result(timeout=10)
+    door_ctx.notify(*tables)
+    qtbot.waitUntil(lambda: not door.staff_on_duty, timeout=5000)
+    assert door.panel.headline.text() == "SIGNED OUT"
+    assert door.panel.detail.text() == "This badge was disabled."
+    assert not door.may_search() and door.kiosk.locked
+    dialog = _sign_in(qtbot, door, badge, "2468")  # and the badge no longer signs in
+    qtbot.waitUntil(lambda: "This badge was disabled on" in dialog.message.text(), timeout=5000)
+    assert not door.staff_on_duty
+    dialog.reject()

@@ -18,6 +18,7 @@ from app.ui.door.gate_picker import GatePicker
 from app.ui.door.search_panel import SearchPanel
 from app.ui.door.verdict_panel import VerdictPanel
 from app.ui.door.verdict_style import STYLES, list_colour, sound_for
+from app.ui.door.widgets import ElidedLabel
 from app.ui.qt import (
     QColor,
     QHBoxLayout,
@@ -186,11 +187,12 @@ class DoorTab(QWidget):
         self.direction.setCheckable(True)
         self.direction.setToolTip("Entry or exit scanning (F3)")
         self.direction.toggled.connect(self._direction_toggled)
-        self.counters = QLabel("Loading counters…")
+        # Elided, never wider than what is left beside the buttons: on a narrow kiosk screen
+        # the counters shrink (whole text in the tooltip) instead of covering the buttons.
+        self.counters = ElidedLabel("Loading counters…")
         self.counters.setObjectName("counters")
-        self.tiers = QLabel("")
+        self.tiers = ElidedLabel("")
         self.tiers.setObjectName("tierCounters")
-        self.tiers.setWordWrap(True)
         self.staff_button = QPushButton("Kiosk mode")
         self.staff_button.setObjectName("staffButton")
         self.staff_button.setToolTip(
