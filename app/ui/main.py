@@ -16,9 +16,12 @@ from app.config import Config, is_default_setup, load_config
 from app.resources import resource_path
 from app.ui.qt import (
     QApplication,
+    QKeySequence,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPushButton,
+    QShortcut,
     Qt,
     QTabWidget,
     QTimer,
@@ -120,6 +123,7 @@ class MainWindow(QMainWindow):
         self.door_options = door_options or {}
         self.setWindowTitle("Showdesk")
         self.kiosk_locked = False
+        self.kiosk: Any = None  # the window's own lock, on a device without a door
         self._build(ctx)
         self.resize(1280, 800)
         if self.door is not None:
@@ -316,6 +320,44 @@ class MainWindow(QMainWindow):
         self.revoked_screen = RevokedScreen(status.revoked)
         self.setCentralWidget(self.revoked_screen)
         self.statusBar().hide()
+
+    def enter_kiosk_mode(self) -> None:
+        """Fullscreen, frameless and closing refused (``--kiosk``). With a door, the door's
+        lock (staff sign-in for search, one-action PINs). Without one (a producer's tablet at
+        the lineup board) the window's own: every screen of the role stays usable, and
+        leaving kiosk mode takes the kiosk PIN or an organizer's or admin's badge + PIN
+        (the status bar's button, Ctrl+Shift+K)."""
+        if self.door is not None:
+            self.door.enter_kiosk_mode(self)
+            return
+        if self.kiosk is None:
+            from app.ui.kiosk_lock import KioskAuthority, KioskLock
+
+            authority = KioskAuthority(self.ctx.db, self.ctx.event_id, self.ctx.config.kiosk_pin)
+            self.kiosk = KioskLock(self, authority)
+            self.kiosk_button = QPushButton()
+            self.kiosk_button.setObjectName("kioskButton")
+            self.kiosk_button.clicked.connect(self._kiosk_button_pressed)
+            self.statusBar().addPermanentWidget(self.kiosk_button)
+            shortcut = QShortcut(QKeySequence("Ctrl+Shift+K"), self)
+            shortcut.activated.connect(self._kiosk_button_pressed)
+            self.kiosk.locked_changed.connect(self._window_kiosk_changed)
+        self.kiosk.lock()
+
+    def _kiosk_button_pressed(self) -> None:
+        if self.kiosk is None:
+            return
+        if self.kiosk.locked:
+            self.kiosk.ask_pin()
+        else:
+            self.kiosk.lock()
+
+    def _window_kiosk_changed(self, locked: bool) -> None:
+        log.info("state kiosk %s", "locked" if locked else "unlocked")
+        self.kiosk_locked = locked
+        self.kiosk_button.setText(
+            "Leave kiosk mode… (Ctrl+Shift+K)" if locked else "Kiosk mode (Ctrl+Shift+K)"
+        )
 
     def _kiosk_changed(self, locked: bool) -> None:
         self.kiosk_locked = locked
@@ -527,8 +569,8 @@ def run_app(
     if config.problems:  # all of them: one message would hide the others
         window.statusBar().showMessage("  ·  ".join(config.problems), 30000)
         window.statusBar().setToolTip("\n".join(config.problems))
-    if config.kiosk and window.door is not None:
-        window.door.enter_kiosk_mode(window)
+    if config.kiosk:
+        window.enter_kiosk_mode()
     else:
         window.show()
     splash.finish(window)

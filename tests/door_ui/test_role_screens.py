@@ -113,3 +113,47 @@ def test_no_call_time_toast_while_a_verdict_shows(qtbot, door_ctx):
         window.door.enter_kiosk_mode(window)  # a locked kiosk: the door only, nothing over it
         assert window.tabs.currentWidget() is window.door and not toast.isVisible()
         window.door.kiosk.unlock()
+
+
+def test_a_producer_kiosk_is_locked_too(qtbot, door_ctx):
+    """`--kiosk` on a producer's tablet: fullscreen, closing refused, every producer screen
+    usable; a door volunteer's badge cannot take it out of kiosk mode, the kiosk PIN can."""
+    from sqlalchemy import select
+
+    from app.store.models import Staff
+    from app.store.staff import badge_payload
+    from app.ui.qt import QKeySequence, Qt
+
+    door_ctx.config.kiosk_pin = "8642"
+    with _window(qtbot, door_ctx, "producer") as window:
+        window.enter_kiosk_mode()
+        qtbot.waitUntil(lambda: window.kiosk.state is not None, timeout=5000)
+        assert window.kiosk.locked and window.isFullScreen()
+        assert window.kiosk_button.text() == "Leave kiosk mode… (Ctrl+Shift+K)"
+        window.close()
+        assert window.isVisible() and window.kiosk.refused == 1
+        window.tabs.setCurrentWidget(window.calltimes)  # the role's screens stay usable
+        assert window.tabs.currentWidget() is window.calltimes
+
+        with door_ctx.db.session() as session:
+            volunteer = session.scalars(select(Staff).where(Staff.role == "door")).first()
+            volunteer_badge = badge_payload(volunteer.badge_code)
+        qtbot.keyClick(
+            window,
+            Qt.Key.Key_K,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        )
+        dialog = window.kiosk.dialog
+        assert dialog is not None and dialog.isVisible()
+        dialog.badge_field.setText(volunteer_badge)
+        dialog.field.setText("2468")  # the volunteer's right PIN: not enough to leave
+        dialog.try_pin()
+        qtbot.waitUntil(lambda: "cannot do this here" in dialog.message.text(), timeout=5000)
+        assert window.kiosk.locked
+
+        dialog.badge_field.clear()
+        dialog.field.setText("8642")
+        dialog.try_pin()
+        qtbot.waitUntil(lambda: not window.kiosk.locked, timeout=5000)
+        assert window.kiosk_button.text() == "Kiosk mode (Ctrl+Shift+K)"
+        assert QKeySequence("Ctrl+Shift+K").toString() in window.kiosk_button.text()
