@@ -38,12 +38,17 @@ def _settle(app: Any, seconds: float) -> None:
 
 def save_png(widget: Any, path: Path) -> int:
     """Save ``widget`` as PNG under MAX_BYTES (palette-reduced if a photo makes it too big)."""
+    return save_picture(widget.grab(), path)
+
+
+def save_picture(picture: Any, path: Path) -> int:
+    """Save a QPixmap as PNG under MAX_BYTES; returns the file's size."""
     from app.ui.qt import QBuffer, QByteArray, QIODevice
 
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    widget.grab().toImage().save(buffer, "PNG", 0)
+    picture.toImage().save(buffer, "PNG", 0)
     raw = bytes(data.data())
     if len(raw) > MAX_BYTES:
         import io
@@ -175,6 +180,7 @@ def take(out: Path) -> list[tuple[str, int]]:
             _settle(app, 1.0)
             saved.append(("show-display", save_png(display, out / "show-display.png")))
             display.close_confirmed()
+        saved += _kiosk_shots(app, window, out)
         for service in ctx.services:
             service.stop()
         window.close()
@@ -182,6 +188,34 @@ def take(out: Path) -> list[tuple[str, int]]:
 
         tasks.shutdown(wait=True)
         ctx.db.close()
+    return saved
+
+
+def _kiosk_shots(app: Any, window: Any, out: Path) -> list[tuple[str, int]]:
+    """The door locked in kiosk mode (staff only for search), then a staff member signing
+    in at it: the dialog drawn over the window where it stands. Unlocked again after."""
+    door = window.door
+    window.tabs.setCurrentWidget(door)
+    door.clear()
+    door.enter_kiosk_mode(window)
+    wait_for(app, lambda: door.kiosk.state is not None, 10)
+    _settle(app, 0.5)
+    saved = [("door-kiosk", save_png(window, out / "door-kiosk.png"))]
+    door.sign_in_or_out()
+    dialog = door.sign_in_dialog
+    wait_for(app, dialog.isVisible, 5)
+    dialog.badge_field.setText("SDSTAFF-DEMO")  # the field hides what is typed, as at a kiosk
+    dialog.field.setText("2468")
+    _settle(app, 0.5)
+    picture = window.grab()
+    from app.ui.qt import QPainter
+
+    painter = QPainter(picture)
+    painter.drawPixmap(window.mapFromGlobal(dialog.frameGeometry().topLeft()), dialog.grab())
+    painter.end()
+    saved.append(("staff-sign-in", save_picture(picture, out / "staff-sign-in.png")))
+    dialog.reject()
+    door.kiosk.unlock()
     return saved
 
 

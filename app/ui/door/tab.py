@@ -56,9 +56,11 @@ def _load_stylesheet() -> str:
 
 
 def counters_text(counters: Any) -> tuple[str, str]:
-    """("Admitted 412 / 2000   Inside 398", "GENERAL 300/1500 · VIP 40/60 · ...")."""
-    main = f"Admitted {counters.admitted} / {counters.expected}    Inside {counters.inside}"
-    tiers = "  ·  ".join(f"{t.tier.upper()} {t.admitted}/{t.expected}" for t in counters.per_tier)
+    """("Admitted 412/2000", "Inside 398  ·  GENERAL 300/1500  ·  VIP 40/60  ·  ...")."""
+    main = f"Admitted {counters.admitted}/{counters.expected}"
+    parts = [f"Inside {counters.inside}"]
+    parts += [f"{t.tier.upper()} {t.admitted}/{t.expected}" for t in counters.per_tier]
+    tiers = "  ·  ".join(parts)
     return main, tiers
 
 
@@ -186,6 +188,7 @@ class DoorTab(QWidget):
         self.direction.setObjectName("directionButton")
         self.direction.setCheckable(True)
         self.direction.setToolTip("Entry or exit scanning (F3)")
+        self.direction.setAccessibleName("scanning direction")
         self.direction.toggled.connect(self._direction_toggled)
         # Elided, never wider than what is left beside the buttons: on a narrow kiosk screen
         # the counters shrink (whole text in the tooltip) instead of covering the buttons.
@@ -604,7 +607,7 @@ class DoorTab(QWidget):
         self.direction.toggle()
 
     def _direction_toggled(self, out: bool) -> None:
-        self.direction.setText("Direction: OUT (F3)" if out else "Direction: IN (F3)")
+        self.direction.setText("Scanning OUT (F3)" if out else "Scanning IN (F3)")
         self.direction.setProperty("out", out)
         self.direction.style().unpolish(self.direction)
         self.direction.style().polish(self.direction)
