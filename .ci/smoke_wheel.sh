@@ -123,6 +123,15 @@ check doctor '[c for c in d["checks"] if c["name"] == "database" and c["status"]
 printf '  %-14s ok (%d s, exit %d): %s\n' doctor $((SECONDS - t0)) "$rc" \
     "$(check doctor '", ".join(c["name"] + " " + c["status"] for c in d["checks"])')"
 
+# The app's own replica, in its data folder: encrypted (SQLCipher; the key in the secrets
+# file, there being no keyring here), its demo staff's PINs Argon2 hashes.
+run demo-encrypted "$SD" demo --tickets 50 --json
+check demo-encrypted 'd["tickets"] == 50'
+rc=0
+"$SD" doctor --json >"$WORK/doctor.out" 2>"$WORK/doctor.err" || rc=$?
+check doctor '[c for c in d["checks"] if c["name"] == "database" and c["status"] == "ok" and c["details"]["encrypted"] is True]' >/dev/null
+printf '  %-14s ok (exit %d): the data folder replica is encrypted\n' doctor-encrypted "$rc"
+
 run screenshot "$SD" screenshot --out "$WORK/shots"
 SHOTS=$(find "$WORK/shots" -name '*.png' -size +1k | wc -l)
 [ "$SHOTS" -ge 5 ] || { echo "only $SHOTS screenshots written" >&2; exit 1; }

@@ -190,6 +190,7 @@ def check_database(config: Config) -> Check:
         "event": event.name if event else None,
         "tickets": tickets,
         "pending_changes": pending,
+        "encrypted": db.encrypted,
     }
     if cannot_write is not None:
         return Check("database", PROBLEM, cannot_write, details)
@@ -200,7 +201,8 @@ def check_database(config: Config) -> Check:
     return Check(
         "database",
         OK,
-        f"{config.db} ({size_mb:.1f} MB): '{event.name}', {tickets} tickets, {pending} changes waiting to upload.",
+        f"{config.db} ({size_mb:.1f} MB{', encrypted' if db.encrypted else ''}): "
+        f"'{event.name}', {tickets} tickets, {pending} changes waiting to upload.",
         details,
     )
 

@@ -138,6 +138,16 @@ def main() -> int:
         checks = {c["name"]: c["status"] for c in d["checks"]}
         print("    " + ", ".join(f"{k} {v}" for k, v in checks.items()))
         expect(checks.get("database") == "ok", "doctor: the database check passed")
+        # The app's own replica, in its data folder: encrypted (SQLCipher, the key in the
+        # secrets file, as there is no keyring here), its staff PINs Argon2 hashes.
+        d = s.json("demo-encrypted", "demo", "--tickets", "50")
+        expect(d.get("tickets") == 50, f"demo made 50 tickets in the data folder: {d}")
+        d = s.json("doctor-encrypted", "doctor", ok_codes=(0, 1))
+        [database] = [c for c in d["checks"] if c["name"] == "database"]
+        expect(
+            database["status"] == "ok" and database["details"].get("encrypted") is True,
+            f"doctor: the data folder's replica is encrypted: {database}",
+        )
         s.run("screenshot", "screenshot", "--out", str(work / "shots"))
         count = shots(work / "shots")
         expect(count >= 5, f"screenshot wrote {count} PNGs, expected at least 5")

@@ -318,7 +318,22 @@ def test_a_read_only_database_is_a_problem(demo_copy, monkeypatch):
 
 
 def test_a_writable_database_is_ok(demo_copy):
-    assert check_database(Config(db=demo_copy)).status == OK
+    check = check_database(Config(db=demo_copy))
+    assert check.status == OK and check.details["encrypted"] is False  # outside the data dir
+
+
+def test_doctor_says_the_apps_own_replica_is_encrypted(tmp_path):
+    from app.config import data_dir
+    from app.store.db import open_database
+    from app.store.demo import seed_demo
+
+    path = data_dir() / "showdesk.sqlite"  # the test's own data dir (tests/conftest.py)
+    db = open_database(path)
+    seed_demo(db, tickets=20)
+    db.close()
+    check = check_database(Config(db=path))
+    assert check.status == OK and check.details["encrypted"] is True
+    assert "encrypted" in check.message
 
 
 @pytest.mark.parametrize(
