@@ -155,3 +155,29 @@ def known(demo_ctx: Any) -> Known:
         add("V2", vip, 35, "exit_recorded", "out")
         add("V2", north, 40, "admitted", double_entry=True)
     return Known(ctx, t0, t0 + timedelta(minutes=60), tickets, numbers, devices)
+
+
+@pytest.fixture
+def live_report_factory(qtbot):
+    """``factory(Screen)(ctx, clock)``: a LiveReport screen, shown at kiosk size once its first
+    read is drawn; stopped (and the workers shut down) after the test."""
+    from app.ui import tasks
+
+    built: list[Any] = []
+
+    def for_screen(screen_class):
+        def factory(ctx, clock=None):
+            tab = screen_class(ctx, clock=clock)
+            qtbot.addWidget(tab)
+            tab.resize(1280, 760)
+            with qtbot.waitSignal(tab.loaded, timeout=15000):
+                tab.show()
+            built.append(tab)
+            return tab
+
+        return factory
+
+    yield for_screen
+    for tab in built:
+        tab.stop()
+    tasks.shutdown(wait=True)

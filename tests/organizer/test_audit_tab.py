@@ -17,25 +17,10 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def make_tab(qtbot):
-    from app.ui import tasks
+def make_tab(live_report_factory):
     from app.ui.organizer.audit_tab import AuditTab
 
-    built = []
-
-    def factory(ctx, clock=None):
-        tab = AuditTab(ctx, clock=clock)
-        qtbot.addWidget(tab)
-        tab.resize(1280, 760)
-        with qtbot.waitSignal(tab.loaded, timeout=15000):
-            tab.show()
-        built.append(tab)
-        return tab
-
-    yield factory
-    for tab in built:
-        tab.stop()
-    tasks.shutdown(wait=True)
+    return live_report_factory(AuditTab)
 
 
 def _staff(ctx: Any, name: str) -> str:

@@ -226,17 +226,12 @@ def test_a_kiosk_pin_in_the_file_is_moved_and_still_unlocks_the_kiosk(tmp_path: 
 def test_five_wrong_kiosk_pins_pause_it_across_a_restart(tmp_path: Path) -> None:
     from app.store.db import open_database
     from app.ui.kiosk_lock import KioskAuthority
+    from tests.unit.test_staff import FIVE_WRONG_PINS
 
     db = open_database(tmp_path / "replica.db")
     authority = KioskAuthority(db, None, "8642")
     said = [authority.check("", "1111", roles=None, kiosk_pin=True).message for _ in range(5)]
-    assert said == [
-        "Wrong PIN — 4 tries left",
-        "Wrong PIN — 3 tries left",
-        "Wrong PIN — 2 tries left",
-        "Wrong PIN — 1 try left",
-        "Too many wrong PINs — try again in 60 s",
-    ]
+    assert said == FIVE_WRONG_PINS
     db.close()
     restarted = KioskAuthority(open_database(tmp_path / "replica.db"), None, "8642")
     answer = restarted.check("", "8642", roles=None, kiosk_pin=True)  # right, but paused

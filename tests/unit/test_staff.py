@@ -32,6 +32,14 @@ from app.store.models import (
     TicketType,
 )
 
+# What five wrong PINs in a row say, a badge's or the kiosk PIN (one count for both).
+FIVE_WRONG_PINS = [
+    "Wrong PIN — 4 tries left",
+    "Wrong PIN — 3 tries left",
+    "Wrong PIN — 2 tries left",
+    "Wrong PIN — 1 try left",
+    "Too many wrong PINs — try again in 60 s",
+]
 NOW = datetime(2026, 12, 3, 19, 0, tzinfo=UTC)
 # one hash for the whole module: each costs ~0.1 s
 DOOR_HASH = DEMO_PIN_HASHES["door"]
@@ -212,13 +220,7 @@ def test_five_wrong_pins_lock_the_kiosk_for_60_s_even_across_a_restart(db_path: 
     with db.session() as s:
         for _ in range(5):
             messages.append(st.sign_in(s, badge, "9999", NOW).message)
-    assert messages == [
-        "Wrong PIN — 4 tries left",
-        "Wrong PIN — 3 tries left",
-        "Wrong PIN — 2 tries left",
-        "Wrong PIN — 1 try left",
-        "Too many wrong PINs — try again in 60 s",
-    ]
+    assert messages == FIVE_WRONG_PINS
     db.close()
 
     db = open_database(db_path)  # the app restarted

@@ -30,10 +30,10 @@ from app.store.audit import (
 from app.store.calltimes_store import event_tz
 from app.store.models import Event
 from app.store.types import utcnow
+from app.ui.organizer.live_report import LiveReport
 from app.ui.qt import (
     QAbstractItemView,
     QAbstractTableModel,
-    QApplication,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -57,9 +57,7 @@ from app.ui.tasks import run_task
 
 log = logging.getLogger(__name__)
 
-CHANGE_DELAY_MS = 1000  # a burst of scans is one refresh
 MOVING_WINDOW_SECONDS = 30.0  # "last 15 minutes" moves on even when nothing is written
-WATCHED_TABLES = {"checkins", "call_times", "runway_appearances", "staff"}
 EVERYONE = "Everyone"
 NO_ONE_LABEL = "No one signed in"
 KIND_CHOICES: tuple[tuple[str, str | None], ...] = (
@@ -202,36 +200,21 @@ class AuditModel(QAbstractTableModel):
         return values[column - 1] or ""
 
 
-class AuditTab(QWidget):
+class AuditTab(LiveReport):
     """Filters, the audit table, a status line; F5 refreshes, Ctrl+Shift+E exports CSV."""
 
-    loaded = Signal(object)  # AuditPage, after it is shown
-    failed = Signal(str)
+    WATCHED_TABLES = frozenset({"checkins", "call_times", "runway_appearances", "staff"})
+    WHAT = "the audit trail"
     exported = Signal(str)  # the path written
 
     def __init__(self, ctx: Any, clock: Callable[[], datetime] | None = None) -> None:
-        super().__init__()
+        super().__init__(ctx, MOVING_WINDOW_SECONDS)
         self.setObjectName("auditTab")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.ctx = ctx
         self.clock = clock or utcnow
         self.page: AuditPage | None = None
-        self._busy = False
-        self._again = False
-        self._stale = True
-        self._closed = False
         self._build()
         self.setStyleSheet(STYLE)
-
-        self._changed = QTimer(self)
-        self._changed.setSingleShot(True)
-        self._changed.setInterval(CHANGE_DELAY_MS)
-        self._changed.timeout.connect(self.refresh)
-        self._ticker = QTimer(self)
-        self._ticker.setInterval(int(MOVING_WINDOW_SECONDS * 1000))
-        self._ticker.timeout.connect(self._tick)
-        ctx.events.changed.connect(self._data_changed)
-        ctx.services.append(self)
 
     # --- layout -----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -346,67 +329,26 @@ class AuditTab(QWidget):
         return words
 
     # --- refreshing -------------------------------------------------------------------------
-    def showEvent(self, event) -> None:  # noqa: N802
-        super().showEvent(event)
-        if self._closed:
-            return
-        focus = QApplication.focusWidget()
-        if focus is None or not self.isAncestorOf(focus):
-            self.staff.setFocus()  # the first filter; F5 and Ctrl+Shift+E work at once
-        self._ticker.start()
-        if self._stale or self.page is None:
+    # --- refreshing (app.ui.organizer.live_report) -----------------------------------------
+    def first_focus(self) -> QWidget:
+        return self.staff  # the first filter; F5 and Ctrl+Shift+E work at once
+
+    def has_report(self) -> bool:
+        return self.page is not None
+
+    def periodic_refresh(self) -> None:
+        if self.filters().window != "all":  # only a moving window changes with the clock
             self.refresh()
 
-    def hideEvent(self, event) -> None:  # noqa: N802
-        super().hideEvent(event)
-        self._ticker.stop()
-
-    def _tick(self) -> None:
-        if self.filters().window != "all":
-            self.refresh()
-
-    def _data_changed(self, tables: set[str]) -> None:
-        if self._closed or not tables & WATCHED_TABLES:
-            return
-        self._stale = True
-        if self.isVisible():
-            self._changed.start()
-
-    def refresh(self) -> None:
-        """Read the trail with the current filters on a worker thread; show it when back."""
-        if self._closed:
-            return
-        if self._busy:
-            self._again = True
-            return
-        self._busy, self._again, self._stale = True, False, False
+    def read_job(self) -> Callable[[], AuditPage]:
         db, event_id, filters, now = self.ctx.db, self.ctx.event_id, self.filters(), self.clock()
-        if self.page is None:
-            self.status.setText("Loading…")
-        run_task(lambda: load_audit(db, event_id, filters, now), self._show, self._failed)
+        return lambda: load_audit(db, event_id, filters, now)
 
-    def _finished(self) -> None:
-        self._busy = False
-        if self._again and not self._closed:
-            self.refresh()
-
-    def _failed(self, exc: BaseException) -> None:
-        log.error("audit trail read failed: %r", exc)
-        message = f"Could not read the audit trail: {explain(exc)}"
-        if not self._closed:
-            self.status.setText(message)
-            self.failed.emit(message)
-        self._finished()
-
-    def _show(self, page: AuditPage) -> None:
-        if self._closed:
-            return
+    def draw(self, page: AuditPage) -> None:
         self.page = page
         self._fill_staff(page.staff)
         self._show_rows(page)
         self.status.setText(self._summary(page))
-        self._finished()
-        self.loaded.emit(page)
 
     def _show_rows(self, page: AuditPage) -> None:
         """New rows in, the person's place in the list kept (the row on top, the current one)."""
@@ -443,7 +385,7 @@ class AuditTab(QWidget):
     def export_csv(self) -> None:
         """Ask where (on the UI thread), then write the rows on screen on a worker thread."""
         page = self.page
-        if page is None or self._busy or page.filters != self.filters():
+        if page is None or self.busy or page.filters != self.filters():
             self.status.setText(
                 "Still reading the entries for these filters: export again in a moment."
             )
@@ -462,24 +404,11 @@ class AuditTab(QWidget):
         )
 
     def _saved(self, path: Path, count: int) -> None:
-        if not self._closed:
+        if not self.closed:
             self.status.setText(f"Saved {count:,} entries to {path}")
             self.exported.emit(str(path))
 
     def _not_saved(self, path: str, exc: BaseException) -> None:
         log.warning("audit export to %s failed: %r", path, exc)
-        if not self._closed:
+        if not self.closed:
             self.status.setText(f"Could not save {path}: {explain(exc)}")
-
-    # --- shutdown ---------------------------------------------------------------------------
-    def stop(self) -> None:
-        """Stop refreshing (at exit; in tests)."""
-        if self._closed:
-            return
-        self._closed = True
-        self._changed.stop()
-        self._ticker.stop()
-        try:
-            self.ctx.events.changed.disconnect(self._data_changed)
-        except (RuntimeError, TypeError):
-            pass

@@ -18,6 +18,7 @@ from typing import Any
 
 from app.errors import explain
 from app.store.arrivals import OrganizerReport, load_report, write_report_csv
+from app.ui.organizer.live_report import LiveReport
 from app.ui.qt import (
     QApplication,
     QComboBox,
@@ -33,18 +34,13 @@ from app.ui.qt import (
     Qt,
     QTableWidget,
     QTableWidgetItem,
-    QTimer,
     QVBoxLayout,
     QWidget,
-    Signal,
 )
-from app.ui.tasks import run_task
 
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 30.0
-CHANGE_DELAY_MS = 1000  # a burst of scans is one refresh
-WATCHED_TABLES = {"checkins", "tickets", "ticket_types", "events", "devices"}
 
 STYLE = """
 #organizerTab { background: #f4f5f7; }
@@ -97,11 +93,11 @@ class Tile(QFrame):
             self.style().polish(self)
 
 
-class OrganizerTab(QWidget):
+class OrganizerTab(LiveReport):
     """Arrivals over time, people inside, gates and double entries; PNG and CSV export."""
 
-    loaded = Signal(object)  # OrganizerReport, after it is drawn
-    failed = Signal(str)
+    WATCHED_TABLES = frozenset({"checkins", "tickets", "ticket_types", "events", "devices"})
+    WHAT = "the arrivals"
 
     def __init__(
         self,
@@ -109,29 +105,14 @@ class OrganizerTab(QWidget):
         clock: Callable[[], datetime] | None = None,
         refresh_seconds: float = REFRESH_SECONDS,
     ) -> None:
-        super().__init__()
+        super().__init__(ctx, refresh_seconds)
         self.setObjectName("organizerTab")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.ctx = ctx
         self.clock = clock
         self.report: OrganizerReport | None = None
         self.charts: list[Any] = []
-        self._busy = False
-        self._again = False
-        self._stale = True
-        self._closed = False
         self._build()
         self.setStyleSheet(STYLE)
-
-        self._changed = QTimer(self)
-        self._changed.setSingleShot(True)
-        self._changed.setInterval(CHANGE_DELAY_MS)
-        self._changed.timeout.connect(self.refresh)
-        self._ticker = QTimer(self)
-        self._ticker.setInterval(int(refresh_seconds * 1000))
-        self._ticker.timeout.connect(self.refresh)
-        ctx.events.changed.connect(self._data_changed)
-        ctx.services.append(self)
 
     # --- layout -----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -246,60 +227,22 @@ class OrganizerTab(QWidget):
         self.lower.insertWidget(1, self.gates_chart.view, 4)
         return True
 
-    # --- refreshing -------------------------------------------------------------------------
-    def showEvent(self, event) -> None:  # noqa: N802
-        super().showEvent(event)
-        if self._closed:
-            return
+    # --- refreshing (app.ui.organizer.live_report) -----------------------------------------
+    def before_first_read(self) -> None:
         self._build_charts()
-        focus = QApplication.focusWidget()
-        if focus is None or not self.isAncestorOf(focus):
-            self.png_button.setFocus()  # the tab's keys (F5, Ctrl+E) work at once
-        self._ticker.start()
-        if self._stale or self.report is None:
-            self.refresh()
 
-    def hideEvent(self, event) -> None:  # noqa: N802
-        super().hideEvent(event)
-        self._ticker.stop()  # nobody is looking: refresh on the next showing instead
+    def first_focus(self) -> QWidget:
+        return self.png_button
 
-    def _data_changed(self, tables: set[str]) -> None:
-        if self._closed or not tables & WATCHED_TABLES:
-            return
-        self._stale = True
-        if self.isVisible():
-            self._changed.start()
+    def has_report(self) -> bool:
+        return self.report is not None
 
-    def refresh(self) -> None:
-        """Rebuild the report on a worker thread; draw it when it comes back."""
-        if self._closed:
-            return
-        if self._busy:
-            self._again = True
-            return
-        self._busy, self._again, self._stale = True, False, False
+    def read_job(self) -> Callable[[], OrganizerReport]:
         db, event_id = self.ctx.db, self.ctx.event_id
         group_by, clock = self.group_by.currentData() or "tier", self.clock
-        if self.report is None:
-            self.status.setText("Loading…")
-        run_task(lambda: load_report(db, event_id, group_by, clock), self._show, self._failed)
+        return lambda: load_report(db, event_id, group_by, clock)
 
-    def _finished(self) -> None:
-        self._busy = False
-        if self._again and not self._closed:
-            self.refresh()
-
-    def _failed(self, exc: BaseException) -> None:
-        log.error("organizer report failed: %r", exc)
-        message = f"Could not read the arrivals: {explain(exc)}"
-        if not self._closed:
-            self.status.setText(message)
-            self.failed.emit(message)
-        self._finished()
-
-    def _show(self, report: OrganizerReport) -> None:
-        if self._closed:
-            return
+    def draw(self, report: OrganizerReport) -> None:
         self.report = report
         self._show_tiles(report)
         self._show_doubles(report)
@@ -314,8 +257,6 @@ class OrganizerTab(QWidget):
             live += " · charts need PySide6-Addons; the figures and CSV export work"
         self.status.setText(live)
         self.empty.setVisible(not report.buckets)
-        self._finished()
-        self.loaded.emit(report)
 
     def _show_tiles(self, r: OrganizerReport) -> None:
         share = f"{r.arrived_total / r.expected_total:.0%} of expected" if r.expected_total else ""
@@ -404,16 +345,3 @@ class OrganizerTab(QWidget):
         if self.report is None:
             raise RuntimeError("The arrivals have not been read yet; try again in a moment.")
         return write_report_csv(self.report, path)
-
-    # --- shutdown ---------------------------------------------------------------------------
-    def stop(self) -> None:
-        """Stop refreshing (at exit; in tests)."""
-        if self._closed:
-            return
-        self._closed = True
-        self._changed.stop()
-        self._ticker.stop()
-        try:
-            self.ctx.events.changed.disconnect(self._data_changed)
-        except (RuntimeError, TypeError):
-            pass
