@@ -66,7 +66,8 @@ class Config:
     # an unlocked one locks again. 0: never.
     idle_lock_seconds: float = 300.0
     # Privacy: attendees' names, emails and phones are forgotten on this device this many days
-    # after their event ends (app/store/retention.py); counts and the check-in log stay.
+    # after their event ends (app/store/retention.py); counts and the check-in log stay. An
+    # event's own number, set by its organizer (`showdesk event retention`), wins over this.
     retention_days: int = 7
     # Sync
     backend: str = "none"  # none, supabase, postgres

@@ -23,6 +23,7 @@ from app.cli import (
     devices,
     doctor,
     enrol,
+    events,
     provision,
     screenshot,
     sync,
@@ -47,6 +48,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("sync", sync.HELP, sync.configure, sync.run),
     Command("devices revoke", devices.REVOKE_HELP, devices.configure_revoke, devices.run_revoke),
     Command("outbox import", devices.IMPORT_HELP, devices.configure_import, devices.run_import),
+    Command(
+        "event retention",
+        events.RETENTION_HELP,
+        events.configure_retention,
+        events.run_retention,
+    ),
     Command("bench scan", bench.SCAN_HELP, bench.configure_scan, bench.run_scan),
     Command("bench lookup", bench.LOOKUP_HELP, bench.configure_lookup, bench.run_lookup),
     Command("bench sync", bench.SYNC_HELP, bench.configure_sync, bench.run_sync),
@@ -67,6 +74,7 @@ GROUP_HELP = {
     "devices": "the organization's kiosks and laptops",
     "outbox": "changes waiting for upload",
     "enrol": enrol.GROUP_HELP,
+    "event": "the organizer's settings of an event",
 }
 
 

@@ -90,6 +90,9 @@ class Event(Synced, Base):
     # Ed25519 public keys (base64, raw 32 bytes) that sign this event's ticket tokens.
     # A list so keys can be rotated: tokens signed by any listed key verify.
     public_keys: Mapped[list] = mapped_column(JSONText, default=list)
+    # Days after ends_at at which kiosks forget this event's attendee personal data, set by the
+    # organizer (app/store/retention.py); None: each kiosk's own setting (default 7).
+    retention_days: Mapped[int | None] = mapped_column(Integer)
 
     venue: Mapped[Venue | None] = relationship()
 

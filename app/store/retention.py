@@ -2,11 +2,13 @@
 
 ``purge_personal_data`` blanks the names, emails, phones, companies and notes of the attendees,
 and the buyers' names and emails of the orders, of every event that ended more than N days
-ago (``retention_days``: default 7). It keeps what the organizer counts on: the events, ticket
-types, tickets (numbers, statuses, codes), orders (numbers, totals) and the whole check-in log
-with its ticket ids. The search index is rebuilt without them, and the work is done with
-SQLite's ``secure_delete`` followed by a VACUUM and a WAL checkpoint, so the data is gone from
-the file and its free pages, not just unlinked.
+ago. N is the event's own ``retention_days`` when the organizer set it (centrally, per event:
+``showdesk event retention``; it reaches the kiosk with its next pull), else this kiosk's
+number (``retention_days``: the setting, kept in ``local_meta``; default 7). It keeps what the
+organizer counts on: the events, ticket types, tickets (numbers, statuses, codes), orders
+(numbers, totals) and the whole check-in log with its ticket ids. The search index is rebuilt
+without them, and the work is done with SQLite's ``secure_delete`` followed by a VACUUM and a
+WAL checkpoint, so the data is gone from the file and its free pages, not just unlinked.
 
 This is local forgetting, not a server delete:
 
@@ -18,8 +20,8 @@ This is local forgetting, not a server delete:
   run (after the sync that uploads them): nothing queued is ever lost.
 
 When it runs: at start-up on the DB worker and after each sync (the caller passes the
-organizer's number of days, or it comes from ``local_meta``); a run with nothing due does a
-few reads and writes nothing.
+kiosk's number of days, or it comes from ``local_meta``; an event's own number wins); a run
+with nothing due does a few reads and writes nothing.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from app.store.types import utcnow
 log = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_DAYS = 7
-META_DAYS = "retention.days"  # the organizer's number of days, when set on this kiosk
+META_DAYS = "retention.days"  # this kiosk's number of days (its setting), when stored
 META_PURGED = "retention.purged."  # + event id: when that event's personal data was forgotten
 _PERSONAL_TABLES = ("attendees", "orders")
 _INDEXES = ("ticket_search", "ticket_numbers")
@@ -77,11 +79,13 @@ GUARD_TRIGGERS = tuple(
 class PurgeReport:
     """What one run did."""
 
-    days: int
+    days: int  # this kiosk's number (events without one of their own)
     events: list[str] = field(default_factory=list)  # forgotten in this run
     attendees: int = 0
     orders: int = 0
     deferred: list[str] = field(default_factory=list)  # edits still queued: next run
+    # forgotten events whose organizer set their own number of days: event id -> days
+    organizer_days: dict[str, int] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -94,7 +98,7 @@ class PurgeReport:
         if self.events:
             parts.append(
                 f"Forgot the personal data of {self.attendees} attendees and {self.orders} "
-                f"orders of {len(self.events)} event(s) that ended more than {self.days} days "
+                f"orders of {len(self.events)} event(s) that ended more than {self._periods()} "
                 "ago; counts and the check-in log are kept."
             )
         if self.deferred:
@@ -104,10 +108,25 @@ class PurgeReport:
             )
         return " ".join(parts)
 
+    def _periods(self) -> str:
+        """Whose number of days applied: "7 days", or "5 days (set by the organizer for
+        1 event; this kiosk's 7 days for the rest)"."""
+        if not self.organizer_days:
+            return f"{self.days} days"
+        own = sorted(set(self.organizer_days.values()))
+        text = (
+            f"{', '.join(str(d) for d in own)} days (set by the organizer for "
+            f"{len(self.organizer_days)} event(s)"
+        )
+        if len(self.organizer_days) < len(self.events):
+            text += f"; this kiosk's {self.days} days for the rest"
+        return text + ")"
+
 
 def retention_days(session: Session, days: int | None = None) -> int:
-    """The number of days: ``days`` when given (the organizer's setting), else the value kept
-    in ``local_meta`` (``retention.days``), else 7. Never below 0."""
+    """This kiosk's number of days: ``days`` when given (the kiosk's setting), else the value
+    kept in ``local_meta`` (``retention.days``), else 7. Never below 0. An event the organizer
+    gave its own number (``Event.retention_days``) uses that instead (:func:`event_days`)."""
     if days is None:
         raw = get_meta(session, META_DAYS)
         try:
@@ -124,20 +143,36 @@ def install_guards(session: Session) -> None:
         conn.exec_driver_sql(sql)
 
 
+def event_days(own: int | None, kiosk_days: int) -> int:
+    """The number of days that applies to one event: the organizer's (``own``, the event's
+    ``retention_days``) when set, else the kiosk's. Never below 0."""
+    return max(0, int(own)) if own is not None else kiosk_days
+
+
 def due_events(session: Session, days: int, now: datetime | None = None) -> list[str]:
-    """Events that ended more than ``days`` days before ``now`` and are not forgotten yet."""
-    cutoff = (now or utcnow()) - timedelta(days=days)
+    """Events that ended more than their number of days before ``now`` (the event's own
+    ``retention_days``, else ``days``, the kiosk's) and are not forgotten yet."""
+    return list(_due(session, days, now))
+
+
+def _due(session: Session, days: int, now: datetime | None) -> dict[str, int | None]:
+    """Due events -> the organizer's number of days for it (None: the kiosk's applied)."""
+    moment = now or utcnow()
     done = {
         key[len(META_PURGED) :]
         for (key,) in session.connection().exec_driver_sql(
             "SELECT key FROM local_meta WHERE key LIKE ?", (META_PURGED + "%",)
         )
     }
-    return [
-        event_id
-        for event_id, ends_at in session.execute(select(Event.id, Event.ends_at))
-        if ends_at is not None and ends_at <= cutoff and event_id not in done
-    ]
+    return {
+        event_id: own
+        for event_id, ends_at, own in session.execute(
+            select(Event.id, Event.ends_at, Event.retention_days)
+        )
+        if ends_at is not None
+        and ends_at <= moment - timedelta(days=event_days(own, days))
+        and event_id not in done
+    }
 
 
 def _queued_personal_edits(session: Session, event_id: str) -> int:
@@ -185,7 +220,7 @@ def _purge(session: Session, days: int | None, now: datetime | None) -> PurgeRep
     install_guards(session)
     conn = session.connection()
     stamp = (now or utcnow()).isoformat()
-    for event_id in due_events(session, report.days, now):
+    for event_id, own in _due(session, report.days, now).items():
         if _queued_personal_edits(session, event_id):
             report.deferred.append(event_id)
             continue
@@ -209,6 +244,8 @@ def _purge(session: Session, days: int | None, now: datetime | None) -> PurgeRep
             (event_id, event_id),
         )
         report.events.append(event_id)
+        if own is not None:
+            report.organizer_days[event_id] = event_days(own, report.days)
         report.attendees += max(attendees, 0)
         report.orders += max(orders, 0)
     if report.events:

@@ -269,6 +269,68 @@ def test_the_number_of_days_is_the_organizers(plain: Database) -> None:
     assert purge_personal_data(db, now=NOW, days=8).events == [event_id]
 
 
+def _own_days(db: Database, event_id: str, days: int | None) -> None:
+    """The organizer's number of days for one event, as a pull writes it."""
+    with db.session() as s:
+        row = s.get(Event, event_id)
+        assert row is not None
+        row.retention_days = days
+
+
+def test_an_events_own_number_of_days_wins_over_the_kiosks(plain: Database) -> None:
+    db = plain
+    guests = [("Ana", "Kept", None, None)]
+    kept_long, _ = _event(db, "Biennale", NOW - timedelta(days=8), guests)  # own 30: kept
+    short, _ = _event(db, "Popup", NOW - timedelta(days=4), guests)  # own 3: forgotten
+    zero, _ = _event(db, "Flash", NOW - timedelta(hours=1), guests)  # own 0: forgotten
+    kiosk_old, _ = _event(db, "Gala", NOW - timedelta(days=8), GUESTS)  # none: kiosk's 7
+    kiosk_new, _ = _event(db, "Soiree", NOW - timedelta(days=5), [LATER_GUEST])  # none: kept
+    _own_days(db, kept_long, 30)
+    _own_days(db, short, 3)
+    _own_days(db, zero, 0)
+
+    report = purge_personal_data(db, now=NOW)
+
+    assert sorted(report.events) == sorted([short, zero, kiosk_old])
+    assert report.days == 7 and report.organizer_days == {short: 3, zero: 0}
+    sentence = report.sentence()
+    assert "0, 3 days (set by the organizer for 2 event(s)" in sentence
+    assert "this kiosk's 7 days for the rest" in sentence
+    with db.session() as s:
+        names = {
+            e: {a.first_name for a in s.scalars(select(Attendee).where(Attendee.event_id == e))}
+            for e in (kept_long, short, zero, kiosk_old, kiosk_new)
+        }
+    assert names == {
+        kept_long: {"Ana"},
+        short: {""},
+        zero: {""},
+        kiosk_old: {""},
+        kiosk_new: {LATER_GUEST[0]},
+    }
+
+
+def test_an_event_without_its_own_number_falls_back_to_the_kiosks(plain: Database) -> None:
+    db = plain
+    event_id, _ = _event(db, "Gala", NOW - timedelta(days=8), GUESTS)
+    with db.session() as s:
+        set_meta(s, META_DAYS, "10")
+    _own_days(db, event_id, None)
+    assert purge_personal_data(db, now=NOW).events == []  # 8 days < the kiosk's 10
+    _own_days(db, event_id, 8)  # the organizer's number arrives with a pull
+    report = purge_personal_data(db, now=NOW)
+    assert report.events == [event_id] and report.organizer_days == {event_id: 8}
+    assert "ended more than 8 days (set by the organizer for 1 event(s))" in report.sentence()
+
+
+def test_the_kiosks_number_alone_keeps_the_plain_sentence(plain: Database) -> None:
+    db = plain
+    _event(db, "Gala", NOW - timedelta(days=8), GUESTS)
+    report = purge_personal_data(db, now=NOW)
+    assert report.organizer_days == {}
+    assert "event(s) that ended more than 7 days ago;" in report.sentence()
+
+
 def test_the_app_forgets_at_start_with_the_settings_number_of_days(plain: Database) -> None:
     """open_context (the app's start) stores the organizer's number of days for the sync runner
     and runs the purge on the DB worker."""
