@@ -25,7 +25,7 @@ RETENTION_HELP = (
     "how many days after an event ends every kiosk forgets its attendees' personal data "
     "(organizer or admin; uploaded with the next sync, reaches kiosks with their next pull)"
 )
-MAX_DAYS = 365  # the server's CHECK (events_retention_days_range)
+MAX_DAYS = 365  # app.store.retention.MAX_EVENT_DAYS; here so --help loads no database code
 DEFAULT = "default"
 REFUSED_ROLES = ("door", "producer")
 
@@ -77,10 +77,9 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def run_retention(args: argparse.Namespace) -> int:
-    from app.store import outbox
     from app.store.db import DatabaseProblem, current_event_id, open_database
     from app.store.models import Event
-    from app.store.retention import retention_days
+    from app.store.retention import retention_days, set_event_days
 
     config = _config(args)
     if config.device_role in REFUSED_ROLES:
@@ -111,10 +110,7 @@ def run_retention(args: argparse.Namespace) -> int:
                 )
             name, kiosk_days = event.name, retention_days(session, config.retention_days)
             before = event.retention_days
-            changed = before != args.days
-            if changed:
-                event.retention_days = args.days
-                outbox.record(session, event, "update", fields=["retention_days"])
+            changed = set_event_days(session, event, args.days)
     except DatabaseProblem as exc:
         fail(str(exc), EXIT_FAILED)
     finally:

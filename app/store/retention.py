@@ -40,6 +40,7 @@ from app.store.types import utcnow
 log = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_DAYS = 7
+MAX_EVENT_DAYS = 365  # the server's CHECK (events_retention_days_range, migration 0023)
 META_DAYS = "retention.days"  # this kiosk's number of days (its setting), when stored
 META_PURGED = "retention.purged."  # + event id: when that event's personal data was forgotten
 _PERSONAL_TABLES = ("attendees", "orders")
@@ -147,6 +148,20 @@ def event_days(own: int | None, kiosk_days: int) -> int:
     """The number of days that applies to one event: the organizer's (``own``, the event's
     ``retention_days``) when set, else the kiosk's. Never below 0."""
     return max(0, int(own)) if own is not None else kiosk_days
+
+
+def set_event_days(session: Session, event: Event, days: int | None) -> bool:
+    """The organizer's number of days for ``event`` (None: each kiosk's own setting), queued
+    for upload like any other edit; False when it was already so (nothing queued)."""
+    from app.store import outbox
+
+    if days is not None and not 0 <= days <= MAX_EVENT_DAYS:
+        raise ValueError(f"days is 0 to {MAX_EVENT_DAYS}, not {days}")
+    if event.retention_days == days:
+        return False
+    event.retention_days = days
+    outbox.record(session, event, "update", fields=["retention_days"])
+    return True
 
 
 def due_events(session: Session, days: int, now: datetime | None = None) -> list[str]:

@@ -213,3 +213,46 @@ def test_in_the_main_window_by_keyboard(qtbot, known, tmp_path, monkeypatch) -> 
         for service in known.ctx.services:
             service.stop()
         tasks.shutdown(wait=True)
+
+
+def test_the_organizer_sets_how_long_kiosks_keep_guests_details(make_tab, demo_ctx, qtbot):
+    """The privacy control: the event's number is read, changed by keyboard, saved on the DB
+    worker and queued for upload; "as each kiosk is set" clears it."""
+    from sqlalchemy import select
+
+    from app.store.models import Event, OutboxEntry
+    from app.ui.qt import Qt
+
+    tab = make_tab(demo_ctx)
+    box = tab.retention
+    qtbot.waitUntil(box.days.isEnabled, timeout=5000)
+    assert box.chosen() is None and box.days.text() == "as each kiosk is set"
+
+    def stored() -> tuple[int | None, list[dict]]:
+        with demo_ctx.db.session() as session:
+            event = session.get(Event, demo_ctx.event_id)
+            queued = session.scalars(
+                select(OutboxEntry.payload).where(
+                    OutboxEntry.table_name == "events", OutboxEntry.row_id == demo_ctx.event_id
+                )
+            ).all()
+            return event.retention_days, list(queued)
+
+    box.days.setFocus()
+    for _ in range(4):  # as each kiosk is set -> 0 -> 1 -> 2 -> 3
+        qtbot.keyClick(box.days, Qt.Key.Key_Up)
+    assert box.chosen() == 3
+    with qtbot.waitSignal(box.saved, timeout=5000):
+        qtbot.mouseClick(box.save_button, Qt.MouseButton.LeftButton)
+    days, queued = stored()
+    assert days == 3 and [set(p) for p in queued] == [{"id", "retention_days"}]
+    assert tab.status.text().startswith("Saved: kiosks forget guests' details 3 days after")
+
+    with qtbot.waitSignal(box.saved, timeout=5000):
+        box.save()  # the same again: nothing more to upload
+    assert len(stored()[1]) == 1 and tab.status.text().startswith("Already so")
+
+    box.days.setValue(box.days.minimum())
+    with qtbot.waitSignal(box.saved, timeout=5000):
+        box.save()
+    assert stored()[0] is None

@@ -50,6 +50,8 @@ STYLE = """
 #organizerTab QLabel#orgEmpty { font-size: 16px; color: #1a1a1a; background: #fff3b0;
     border-radius: 6px; padding: 6px 10px; }
 #organizerTab QPushButton, #organizerTab QComboBox { font-size: 15px; padding: 5px 12px; }
+#organizerTab QSpinBox { font-size: 15px; padding: 4px 6px; }
+#organizerTab QLabel#orgRetention { font-size: 15px; }
 QFrame#orgTile { background: #ffffff; border: 1px solid #d0d4da; border-radius: 8px; }
 QFrame#orgTile QLabel#tileCaption { font-size: 14px; font-weight: bold; color: #3d434b; }
 QFrame#orgTile QLabel#tileValue { font-size: 34px; font-weight: bold; color: #1a1a1a; }
@@ -142,9 +144,15 @@ class OrganizerTab(LiveReport):
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(action)
 
+        from app.ui.organizer.retention_box import RetentionBox
+
+        self.retention = RetentionBox(self.ctx)
+        self.retention.said.connect(self.status.setText)
+
         # Two short rows, so the window never grows past a 1280-pixel kiosk screen.
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
+        top.addWidget(self.retention)
         top.addWidget(self.group_by)
         second = QHBoxLayout()
         second.addWidget(self.status, 1)
@@ -230,6 +238,8 @@ class OrganizerTab(LiveReport):
     # --- refreshing (app.ui.organizer.live_report) -----------------------------------------
     def before_first_read(self) -> None:
         self._build_charts()
+        if not self.retention.days.isEnabled():
+            self.retention.load()
 
     def first_focus(self) -> QWidget:
         return self.png_button
