@@ -7,11 +7,11 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.cli.options import add_json
+from app.cli.options import add_json, settings_for
 from app.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, say
 
 if TYPE_CHECKING:
-    from app.config import Config
+    pass
 
 REVOKE_HELP = (
     "remove a lost or stolen device: it stops syncing, seals its unsent changes to a "
@@ -38,20 +38,11 @@ def configure_import(p: argparse.ArgumentParser) -> None:
     add_json(p)
 
 
-def _config(args: argparse.Namespace) -> Config:
-    from app.config import load_config
-
-    config = load_config()
-    if getattr(args, "db", None):
-        config.db = args.db
-    return config
-
-
 def run_revoke(args: argparse.Namespace) -> int:
     from app.sync.devices import DeviceProblem, NotRevoked, revoke_device
 
     try:
-        done = revoke_device(_config(args), args.device, args.key_out)
+        done = revoke_device(settings_for(args), args.device, args.key_out)
     except DeviceProblem as exc:
         fail(str(exc), EXIT_USAGE, reason=exc.reason, **exc.details)
     except NotRevoked as exc:
@@ -75,7 +66,7 @@ def run_import(args: argparse.Namespace) -> int:
     from app.sync.devices import DeviceProblem, import_outbox
 
     try:
-        done = import_outbox(_config(args), Path(args.file), Path(args.key))
+        done = import_outbox(settings_for(args), Path(args.file), Path(args.key))
     except DeviceProblem as exc:
         fail(str(exc), EXIT_USAGE, reason=exc.reason)
     say(

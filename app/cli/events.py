@@ -15,11 +15,11 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.cli.options import add_json
+from app.cli.options import add_json, settings_for
 from app.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, say
 
 if TYPE_CHECKING:
-    from app.config import Config
+    pass
 
 RETENTION_HELP = (
     "how many days after an event ends every kiosk forgets its attendees' personal data "
@@ -67,21 +67,12 @@ def configure_retention(p: argparse.ArgumentParser) -> None:
     add_json(p)
 
 
-def _config(args: argparse.Namespace) -> Config:
-    from app.config import load_config
-
-    config = load_config()
-    if getattr(args, "db", None):
-        config.db = args.db
-    return config
-
-
 def run_retention(args: argparse.Namespace) -> int:
     from app.store.db import DatabaseProblem, current_event_id, open_database
     from app.store.models import Event
     from app.store.retention import retention_days, set_event_days
 
-    config = _config(args)
+    config = settings_for(args)
     if config.device_role in REFUSED_ROLES:
         fail(
             f"This device is enrolled as a {config.device_role} kiosk: only an organizer or "

@@ -6,6 +6,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.config import Config
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -46,3 +50,14 @@ class Command:
     configure: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
     needs_db: bool = False  # refuses to run without --db (before or after the command's name)
+
+
+def settings_for(args: argparse.Namespace) -> Config:
+    """The settings, with the command's ``--db`` (when it has one and it was given) in place
+    of the configured database."""
+    from app.config import load_config
+
+    config = load_config()
+    if getattr(args, "db", None):
+        config.db = args.db
+    return config
