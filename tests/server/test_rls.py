@@ -275,3 +275,41 @@ def test_identity_follows_the_claims_within_one_transaction(shared):
         apply_claims(conn, db.claims(alpha, "producer", alpha.devices[0]))
         assert conn.execute("SELECT count(*) AS n FROM tickets").fetchone()["n"] == 0
     assert alpha_ids and beta_ids and not (alpha_ids & beta_ids)
+
+
+# What each screen reads from the replica (the UI's half of the role split, app/ui/main.py).
+SCREEN_TABLES = {
+    "door": {"events", "ticket_types", "tickets", "attendees", "checkins", "revoked_tokens"},
+    "lineup": {
+        "runway_shows",
+        "runway_segments",
+        "looks",
+        "designers",
+        "models",
+        "runway_appearances",
+    },
+    "calltimes": {"call_times", "people"},
+    "organizer": {"events", "ticket_types", "tickets", "checkins", "devices"},
+    "audit": {"checkins", "call_times", "runway_appearances", "staff", "devices"},
+}
+
+
+@pytest.mark.parametrize("role", ["door", "producer", "organizer", "admin"])
+def test_the_screens_of_a_role_read_only_what_the_server_lets_it_pull(shared, role):
+    """UI and server agree: every table a role's screens read is in what the server lets that
+    role read, and a hidden screen with names or staff in it (lineup, call times, the audit
+    trail; the door for a producer) reads a table the role may not, so hiding it is not the
+    only protection."""
+    from app.ui.main import ALL_SCREENS, ROLE_SCREENS
+
+    supabase_db, alpha, _beta = shared
+    readable = set(supabase_db.scalar("SELECT showdesk_private.role_tables(%s, 'read')", (role,)))
+    shown = ROLE_SCREENS[role]
+    for screen in shown:
+        if screen in SCREEN_TABLES:
+            assert SCREEN_TABLES[screen] <= readable, (role, screen)
+    for screen in set(ALL_SCREENS) - set(shown):
+        if screen == "organizer" and role == "door":
+            continue  # the same door tables as its own counters: hidden for focus, not secrecy
+        if screen in SCREEN_TABLES:
+            assert not SCREEN_TABLES[screen] <= readable, (role, screen)
