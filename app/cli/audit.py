@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.cli.options import add_json
+from app.cli.options import add_json, settings_for
 from app.cli.output import EXIT_OK, EXIT_USAGE, fail, say
 
 if TYPE_CHECKING:
@@ -173,11 +173,10 @@ def _read(
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.config import load_config
     from app.store.audit import write_audit_csv
 
-    config = load_config()
-    db_path = Path(args.db if args.db is not None else config.db).expanduser()
+    config = settings_for(args)
+    db_path = Path(config.db).expanduser()
     if not db_path.exists():
         fail(f"There is no database at {db_path}. Create one with `showdesk demo --db {db_path}`.")
     if args.since and args.until and args.since >= args.until:

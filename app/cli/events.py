@@ -13,13 +13,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from app.cli.options import add_json, settings_for
 from app.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, say
-
-if TYPE_CHECKING:
-    pass
 
 RETENTION_HELP = (
     "how many days after an event ends every kiosk forgets its attendees' personal data "
