@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 
 # Folders copied into the wheel, relative to the repository root (and to app/_data).
-DATA_DIRS = ("resources", "migrations/local", "migrations/supabase")
+DATA_DIRS = ("resources", "migrations/local", "migrations/supabase", "migrations/hub")
 BUNDLED = "_data"
 
 

@@ -315,6 +315,15 @@ class PostgresBackend:
         )
         return _push_results(data)
 
+    def relay_push(self, device_id: str, mutations: list[dict[str, Any]]) -> list[PushResult]:
+        """A venue hub forwards its kiosk ``device_id``'s mutations (migrations/supabase/0024)."""
+        from psycopg.types.json import Jsonb
+
+        data = self._call(
+            "select public.showdesk_relay_push(%s::uuid, %s)", (device_id, Jsonb(mutations))
+        )
+        return _push_results(data)
+
     def register_device(self, name: str, gate: str) -> str:
         data = self._call("select public.showdesk_register_device(%s, %s)", (name, gate))
         if isinstance(data, str):
@@ -498,6 +507,12 @@ class SupabaseBackend:
     def push(self, device_id: str, mutations: list[dict[str, Any]]) -> list[PushResult]:
         return _push_results(
             self._rpc("showdesk_sync_push", {"p_device_id": device_id, "p_mutations": mutations})
+        )
+
+    def relay_push(self, device_id: str, mutations: list[dict[str, Any]]) -> list[PushResult]:
+        """A venue hub forwards its kiosk ``device_id``'s mutations (migrations/supabase/0024)."""
+        return _push_results(
+            self._rpc("showdesk_relay_push", {"p_device_id": device_id, "p_mutations": mutations})
         )
 
     def register_device(self, name: str, gate: str) -> str:

@@ -13,7 +13,8 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.resources import supabase_migrations_dir
@@ -44,9 +45,18 @@ def free_port() -> int:
 
 @dataclass
 class LocalPostgres:
+    """A PostgreSQL server in ``root``: throwaway (the benchmarks: trust, no fsync, removed on
+    stop) or kept (the venue hub: ``durable``, its own ``pg_hba.conf`` and TLS, data kept)."""
+
     root: Path
     port: int
     user: str = "postgres"
+    listen: str = "127.0.0.1"
+    durable: bool = False
+    keep_data: bool = False
+    settings: dict[str, str] = field(default_factory=dict)
+    # runs once after initdb, before the first start (the hub writes pg_hba.conf and TLS files)
+    after_initdb: Callable[[Path], None] | None = None
     _started: bool = False
 
     @property
@@ -69,40 +79,33 @@ class LocalPostgres:
             args, preexec_fn=demote, capture_output=True, text=True, check=False, **kwargs
         )
 
+    @property
+    def initialized(self) -> bool:
+        return (self.datadir / "PG_VERSION").is_file()
+
+    def chown_to_server(self, *paths: Path) -> None:
+        """Give files the server must own (data, keys) to the user it runs as."""
+        if os.geteuid() != 0:
+            return
+        try:
+            entry = pwd.getpwnam("postgres")
+        except KeyError as exc:
+            raise PostgresUnavailable("Running as root needs a 'postgres' system user.") from exc
+        for path in paths:
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+
     def start(self) -> LocalPostgres:
-        initdb, pg_ctl = find_bin("initdb"), find_bin("pg_ctl")
+        pg_ctl = find_bin("pg_ctl")
         self.datadir.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
-            try:
-                entry = pwd.getpwnam("postgres")
-            except KeyError as exc:
-                raise PostgresUnavailable(
-                    "Running as root needs a 'postgres' system user."
-                ) from exc
-            for path in (self.root, self.datadir):
-                os.chown(path, entry.pw_uid, entry.pw_gid)
-        done = self._run(
-            [
-                initdb,
-                "-D",
-                str(self.datadir),
-                "-U",
-                self.user,
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-            ]
-        )
-        if done.returncode != 0:
-            raise PostgresUnavailable(f"initdb failed: {done.stderr.strip()[-500:]}")
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=60 -c shared_buffers=64MB"
-        )
+        self.chown_to_server(self.root, self.datadir)
+        if not self.initialized:
+            self._initdb()
+        options = f"-p {self.port} -k {self.root} -c listen_addresses={self.listen} "
+        if not self.durable:
+            options += "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+        options += "-c max_connections=60 -c shared_buffers=64MB"
+        for name, value in self.settings.items():
+            options += f" -c {name}={value}"
         done = self._run(
             [
                 pg_ctl,
@@ -125,13 +128,48 @@ class LocalPostgres:
         self._started = True
         return self
 
+    def _initdb(self) -> None:
+        initdb = find_bin("initdb")
+        auth = (
+            ["-A", "trust"]
+            if not self.durable
+            else ["--auth-local=trust", "--auth-host=scram-sha-256"]
+        )
+        done = self._run(
+            [
+                initdb,
+                "-D",
+                str(self.datadir),
+                "-U",
+                self.user,
+                *auth,
+                "-E",
+                "UTF8",
+                "--locale=C",
+                *([] if self.durable else ["--no-sync"]),
+            ]
+        )
+        if done.returncode != 0:
+            raise PostgresUnavailable(f"initdb failed: {done.stderr.strip()[-500:]}")
+        if self.after_initdb is not None:
+            self.after_initdb(self.datadir)
+
     def stop(self) -> None:
         if self._started:
             self._run(
-                [find_bin("pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "-w", "stop"]
+                [
+                    find_bin("pg_ctl"),
+                    "-D",
+                    str(self.datadir),
+                    "-m",
+                    "fast" if self.durable else "immediate",
+                    "-w",
+                    "stop",
+                ]
             )
             self._started = False
-        shutil.rmtree(self.root, ignore_errors=True)
+        if not self.keep_data:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> LocalPostgres:
         return self.start() if not self._started else self
