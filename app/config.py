@@ -89,6 +89,12 @@ class Config:
     # code, kept in the secret store: see app/sync/enrolment.py and `showdesk enrol join`).
     auth: str = "password"
     device_role: str | None = None  # enrolled: door, producer, organizer or admin
+    # a kiosk joined to a venue hub (showdesk hub join): where it is and this kiosk's login;
+    # the password is in the secret store (hub_password), the certificate pinned in a file
+    hub_addresses: str | None = None  # comma-separated, the one that answered first
+    hub_port: int = 5433
+    hub_login: str | None = None
+    hub_certificate: Path | None = None
     pull_interval_seconds: float = 5.0
     push_debounce_seconds: float = 0.3
     # Backstage

@@ -41,6 +41,7 @@ REPLICA_KEY = "replica_key"
 SUPABASE_PASSWORD = "supabase_password"
 JWT_SECRET = "jwt_secret"
 KIOSK_PIN = "kiosk_pin"
+HUB_PASSWORD = "hub_password"
 FOLDER = "secrets"
 FILE_NAME = "secrets.json"
 
@@ -51,6 +52,7 @@ LABELS = {
     SUPABASE_PASSWORD: "the kiosk's Supabase sign-in password",
     JWT_SECRET: "the JWT signing secret",
     KIOSK_PIN: "the PIN that unlocks this kiosk",
+    HUB_PASSWORD: "the kiosk's venue-hub login",
 }
 
 log = logging.getLogger(__name__)

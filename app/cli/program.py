@@ -24,6 +24,7 @@ from app.cli import (
     doctor,
     enrol,
     events,
+    hub,
     provision,
     screenshot,
     sync,
@@ -67,6 +68,15 @@ COMMANDS: tuple[Command, ...] = (
     Command("enrol revoke", enrol.REVOKE_HELP, enrol.configure_revoke, enrol.run_revoke),
     Command("enrol join", enrol.JOIN_HELP, enrol.configure_join, enrol.run_join),
     Command("screenshot", screenshot.HELP, screenshot.configure, screenshot.run),
+    Command("hub serve", hub.SERVE_HELP, hub.configure_serve, hub.run_serve),
+    Command("hub code", hub.CODE_HELP, hub.configure_code, hub.run_code),
+    Command("hub kiosks", hub.KIOSKS_HELP, hub.configure_kiosks, hub.run_kiosks),
+    Command("hub revoke", hub.REVOKE_HELP, hub.configure_revoke, hub.run_revoke),
+    Command("hub status", hub.STATUS_HELP, hub.configure_status, hub.run_status),
+    Command("hub export", hub.EXPORT_HELP, hub.configure_export, hub.run_export),
+    Command("hub import", hub.IMPORT_HELP, hub.configure_import, hub.run_import),
+    Command("hub join", hub.JOIN_HELP, hub.configure_join, hub.run_join),
+    Command("hub leave", hub.LEAVE_HELP, hub.configure_leave, hub.run_leave),
 )
 APP = Command("app", "open the app", lambda _p: None, app_window.run)
 GROUP_HELP = {
@@ -75,6 +85,7 @@ GROUP_HELP = {
     "outbox": "changes waiting for upload",
     "enrol": enrol.GROUP_HELP,
     "event": "the organizer's settings of an event",
+    "hub": hub.GROUP_HELP,
 }
 
 

@@ -218,6 +218,7 @@ class PostgresBackend:
     """
 
     name = "postgres"
+    connect_timeout: float = CONNECT_TIMEOUT_SECONDS
 
     def __init__(
         self,
@@ -241,7 +242,7 @@ class PostgresBackend:
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(
                 self.dsn,
-                connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                connect_timeout=max(1, round(self.connect_timeout)),
                 options=f"-c statement_timeout={int(self.timeout * 1000)}",
                 # TCP keepalives: a cut cable is noticed instead of hanging forever.
                 keepalives=1,

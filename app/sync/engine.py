@@ -668,6 +668,7 @@ class SyncEngine:
             conflicts=conflicts or 0,
             backend=getattr(self.backend, "name", None),
             bridges=json.loads(bridges) if bridges else None,
+            routes=self.backend.routes() if hasattr(self.backend, "routes") else None,
         )
 
 

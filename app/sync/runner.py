@@ -294,10 +294,51 @@ def _online_word(
 
 
 def build_backend(config, device_id: str | None = None):
-    """The backend named in the settings, or None for an offline-only device.
+    """The backend named in the settings, or None for an offline-only device; on a kiosk
+    joined to a venue hub, the hub and that backend together (app/sync/hub/routing.py).
 
     Raises SyncError with a sentence when the settings are incomplete.
     """
+    server = _server_backend(config, device_id)
+    if not getattr(config, "hub_login", None):
+        return server
+    from app.sync.hub.routing import RoutedBackend
+
+    return RoutedBackend(hub_backend(config), server)
+
+
+def hub_backend(config):
+    """This kiosk's venue-hub backend from its settings and its secret store."""
+    from app.secrets import HUB_PASSWORD, SecretStore, SecretsUnavailable
+    from app.sync.hub.join import HubBackend, HubCredential
+
+    try:
+        password = SecretStore.default().get(HUB_PASSWORD)
+    except SecretsUnavailable as exc:
+        raise SyncError(
+            f"This kiosk's venue-hub login cannot be read: {exc}", transient=True, code="secrets"
+        ) from exc
+    addresses = tuple(a.strip() for a in (config.hub_addresses or "").split(",") if a.strip())
+    if not password or not addresses or config.hub_certificate is None:
+        raise SyncError(
+            "This kiosk is set up for a venue hub, but its hub login is incomplete: join the "
+            "hub again with a new code ('showdesk hub join').",
+            transient=False,
+        )
+    return HubBackend(
+        HubCredential(
+            addresses=addresses,
+            port=config.hub_port,
+            login=config.hub_login,
+            password=password,
+            certificate=config.hub_certificate,
+            event_id=config.event_id or "",
+            role=config.device_role or "door",
+        )
+    )
+
+
+def _server_backend(config, device_id: str | None = None):
     import json
 
     from app.sync.backends import PostgresBackend, SupabaseBackend
@@ -397,8 +438,12 @@ def build_runner(config, db, event_id: str, device_id: str) -> SyncRunner | None
     if backend is None:
         return None
     engine = SyncEngine(db, backend, event_id, device_id)
-    return SyncRunner(
+    runner = SyncRunner(
         engine,
         pull_interval=config.pull_interval_seconds,
         push_debounce=config.push_debounce_seconds,
     )
+    listen = getattr(backend, "listen", None)
+    if listen is not None:
+        listen(runner.sync_now)  # another door's scan on the hub: pull now
+    return runner

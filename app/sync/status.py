@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from app.store.clock import ClockOffset
+    from app.sync.hub.routing import Routes
     from app.sync.revocation import Retirement
 
 CLOCK_WARN_SECONDS = 120.0
@@ -63,6 +64,28 @@ class SyncStatus:
     clock_measured_at: datetime | None = None
     # set once the server refused this device as removed (app.sync.revocation.Retirement)
     revoked: Retirement | None = None
+    # a kiosk joined to a venue hub: each way's state (app.sync.hub.routing.Routes)
+    routes: Routes | None = None
+
+    @property
+    def route_words(self) -> str | None:
+        """'Internet: offline · Venue hub: connected, 3 kiosks' on a kiosk joined to a hub."""
+        routes = self.routes
+        if routes is None:
+            return None
+
+        def state(ok: bool | None, yes: str, no: str) -> str:
+            return "checking" if ok is None else yes if ok else no
+
+        internet = (
+            "not set up"
+            if routes.internet is None and routes.primary == "hub" and self.backend == "hub"
+            else state(routes.internet, "online", "offline")
+        )
+        hub = state(routes.hub, "connected", "unreachable")
+        if routes.hub and routes.hub_kiosks is not None:
+            hub += f", {plural(routes.hub_kiosks, 'kiosk')}"
+        return f"Internet: {internet} · Venue hub: {hub}"
 
     @property
     def server_words(self) -> str | None:
@@ -92,6 +115,8 @@ class SyncStatus:
             return "problem"
         if self.dead or self.clock_warning:
             return "problem"
+        if self.routes is not None and (self.routes.hub or self.routes.internet):
+            return "working" if self.pending else "ok"
         if self.online is False:
             return "offline"
         if self.pending or self.online is None:
@@ -112,6 +137,12 @@ class SyncStatus:
         if self.backend is None:
             return "This device works offline only — no sync server is set up"
         last = f"last sync {ago(self.last_sync_at, now)}"
+        if self.routes is not None:
+            words = self.route_words
+            if self.routes.hub or self.routes.internet:
+                return f"{words} — {self.waiting_words()}, {last}"
+            if self.routes.hub is False and self.routes.internet is not True:
+                return f"{words} — offline, {self.waiting_words()}, {last}"
         if self.online is False:
             state = (
                 "No internet"

@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from app.sync.backends import PostgresBackend, SyncError
-from app.sync.hub.server import DATABASE, HubProblem, JoinTicket, join_login, scram_verifier
+from app.sync.hub.server import (
+    DATABASE,
+    HubProblem,
+    JoinTicket,
+    join_login,
+    parse_join,
+    scram_verifier,
+)
 from app.sync.hub.tls import CertificateMismatch, pin_certificate
 
 CONNECT_TIMEOUT = 5
@@ -118,6 +125,7 @@ class HubBackend(PostgresBackend):
     """The sync contract on the venue hub, as this kiosk's own login, over pinned TLS."""
 
     name = "hub"
+    connect_timeout = 2  # the venue's own network: a hub that does not answer in 2 s is gone
 
     def __init__(self, credential: HubCredential, *, timeout: float = 5.0) -> None:
         self.credential = credential
@@ -175,3 +183,57 @@ class HubBackend(PostgresBackend):
 
         data = self._call("select public.showdesk_hub_status()", ())
         return data if isinstance(data, dict) else json.loads(data)
+
+
+def join_and_keep(text: str, address: str | None, config: Any) -> HubCredential:
+    """Join the hub named by ``text`` (a join QR's payload, or a typed code with ``address``)
+    as this device, then keep the login: password in the secret store, the rest in the
+    settings file. The command line and the kiosk's join screen both call this (the screen
+    off the UI thread). HubProblem (a sentence) when it cannot; SecretsUnavailable when the
+    password could not be kept, checked before the code is spent."""
+    from app.config import config_path, data_dir, write_settings
+    from app.secrets import HUB_PASSWORD, SecretStore
+    from app.store.db import get_meta, open_database
+
+    ticket = parse_join(text, address)
+    store = SecretStore.default()
+    store.get(HUB_PASSWORD)  # a locked keyring stops here, code unspent
+    db = open_database(config.db)
+    try:
+        with db.session() as session:
+            device_id = get_meta(session, "device_id")
+    finally:
+        db.close()
+    if not device_id:
+        raise HubProblem(
+            "This device has no device id yet: enrol it with the organization first "
+            "('showdesk enrol join'), then join the hub."
+        )
+    certificate = Path(config.db).parent / "hub-certificate.pem"
+    if not certificate.parent.is_dir():
+        certificate = data_dir() / "hub-certificate.pem"
+    credential = join_hub(ticket, device_id, config.device_name, certificate)
+    store.set(HUB_PASSWORD, credential.password)
+    write_settings(
+        {
+            "hub_addresses": ",".join(credential.addresses),
+            "hub_port": credential.port,
+            "hub_login": credential.login,
+            "hub_certificate": str(credential.certificate),
+        },
+        config.source or config_path(),
+        header="Written by Showdesk when this device joined a venue hub.",
+    )
+    return credential
+
+
+def leave(config: Any) -> None:
+    """Forget the hub: its settings and this kiosk's hub password (the hub keeps its record)."""
+    from app.config import config_path, write_settings
+    from app.secrets import HUB_PASSWORD, SecretStore
+
+    write_settings(
+        {"hub_addresses": None, "hub_login": None, "hub_certificate": None},
+        config.source or config_path(),
+    )
+    SecretStore.default().delete(HUB_PASSWORD)
