@@ -58,6 +58,8 @@ def hub_dsn(host: str, port: int, login: str, password: str, certificate: Path) 
         sslmode="verify-ca",
         sslrootcert=str(certificate),
         sslcertmode="disable",
+        # SCRAM bound to this TLS session: a relay in between fails authentication as well
+        channel_binding="require",
         application_name="showdesk-kiosk",
     )
 
@@ -90,7 +92,9 @@ def join_hub(
                 ).fetchone()
                 answer = row[0] if row else {}
         except psycopg.OperationalError as exc:
-            if "password authentication failed" in str(exc):
+            if "password authentication failed" in str(exc) or "not permitted to log in" in str(
+                exc
+            ):
                 raise HubProblem(
                     "The hub did not accept this join code: it was already used, has expired "
                     "(15 minutes) or was mistyped. Ask for a new one at the hub."
