@@ -316,12 +316,16 @@ class PostgresBackend:
         )
         return _push_results(data)
 
-    def relay_push(self, device_id: str, mutations: list[dict[str, Any]]) -> list[PushResult]:
-        """A venue hub forwards its kiosk ``device_id``'s mutations (migrations/supabase/0024)."""
+    def relay_push(
+        self, device_id: str, mutations: list[dict[str, Any]], role: str | None = None
+    ) -> list[PushResult]:
+        """A venue hub forwards its kiosk ``device_id``'s mutations (migrations/supabase/0024);
+        ``role`` is the one the hub gave the kiosk (the server prefers its enrolled role)."""
         from psycopg.types.json import Jsonb
 
         data = self._call(
-            "select public.showdesk_relay_push(%s::uuid, %s)", (device_id, Jsonb(mutations))
+            "select public.showdesk_relay_push(%s::uuid, %s, %s)",
+            (device_id, Jsonb(mutations), role),
         )
         return _push_results(data)
 
@@ -510,10 +514,15 @@ class SupabaseBackend:
             self._rpc("showdesk_sync_push", {"p_device_id": device_id, "p_mutations": mutations})
         )
 
-    def relay_push(self, device_id: str, mutations: list[dict[str, Any]]) -> list[PushResult]:
+    def relay_push(
+        self, device_id: str, mutations: list[dict[str, Any]], role: str | None = None
+    ) -> list[PushResult]:
         """A venue hub forwards its kiosk ``device_id``'s mutations (migrations/supabase/0024)."""
         return _push_results(
-            self._rpc("showdesk_relay_push", {"p_device_id": device_id, "p_mutations": mutations})
+            self._rpc(
+                "showdesk_relay_push",
+                {"p_device_id": device_id, "p_mutations": mutations, "p_role": role},
+            )
         )
 
     def register_device(self, name: str, gate: str) -> str:

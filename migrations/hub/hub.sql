@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS showdesk_hub.upstream (
   seq           bigserial PRIMARY KEY,
   mutation_id   uuid NOT NULL UNIQUE,
   device_id     uuid NOT NULL,
+  staff_role    text NOT NULL,
   mutation      jsonb NOT NULL,
   hub_version   bigint,
   received_at   timestamptz NOT NULL DEFAULT now(),
@@ -57,6 +58,7 @@ CREATE TABLE IF NOT EXISTS showdesk_hub.upstream (
   relay_status  text,
   relay_result  jsonb
 );
+ALTER TABLE showdesk_hub.upstream ADD COLUMN IF NOT EXISTS staff_role text NOT NULL DEFAULT 'door';
 CREATE INDEX IF NOT EXISTS upstream_waiting_idx ON showdesk_hub.upstream (seq) WHERE relayed_at IS NULL;
 
 -- For each row the hub got from (or relayed to) the server: its version here and there, so a
@@ -206,8 +208,8 @@ BEGIN
     RETURN;
   END IF;
   -- only what this kiosk really had applied here (the idempotency record says so)
-  INSERT INTO showdesk_hub.upstream (mutation_id, device_id, mutation, hub_version)
-  SELECT s.mutation_id, v_me.device_id, m.m, (r.r ->> 'version')::bigint
+  INSERT INTO showdesk_hub.upstream (mutation_id, device_id, staff_role, mutation, hub_version)
+  SELECT s.mutation_id, v_me.device_id, v_me.staff_role, m.m, (r.r ->> 'version')::bigint
     FROM jsonb_array_elements(p_mutations) AS m(m)
     JOIN jsonb_array_elements(p_results) AS r(r) ON r.r ->> 'mutation_id' = m.m ->> 'mutation_id'
     JOIN showdesk.sync_mutations s

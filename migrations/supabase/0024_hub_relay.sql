@@ -10,13 +10,15 @@
 -- caller is the kiosk (its organization, its enrolled role, its device), so Row Level Security
 -- and push_one decide exactly as if the kiosk had pushed itself (a door's lineup edit is
 -- refused here too). Who may relay: a registered organizer or admin device of the same
--- organization. Which kiosk: any unrevoked device of that organization.
+-- organization. Which kiosk: any unrevoked device of that organization. Its role: the one it
+-- was enrolled with (0021) when it has one, else the one the hub's organizer gave it when it
+-- joined the hub (p_role; an organizer's hub cannot hand out admin), else door.
 
 SET search_path = showdesk, pg_catalog;
 
--- The relayed device's role: its enrolled role (0021), else a door (0004's rule for a device).
--- Definer code: device_bindings has no policy.
-CREATE OR REPLACE FUNCTION showdesk_private.relay_role(p_device_id uuid, p_org uuid) RETURNS text
+-- The relayed device's role (see above). Definer code: device_bindings has no policy.
+CREATE OR REPLACE FUNCTION showdesk_private.relay_role(p_device_id uuid, p_org uuid, p_hub_role text,
+                                                       p_caller_role text) RETURNS text
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, showdesk
 AS $$
 DECLARE
@@ -37,11 +39,16 @@ BEGIN
   SELECT b.staff_role INTO v_role FROM showdesk.device_bindings b
    WHERE b.device_id = p_device_id AND b.staff_role IS NOT NULL
    ORDER BY b.bound_at DESC LIMIT 1;
+  IF v_role IS NULL AND p_hub_role IN ('door', 'producer', 'organizer', 'admin') THEN
+    v_role := CASE WHEN p_hub_role = 'admin' AND p_caller_role <> 'admin' THEN 'organizer'
+                   ELSE p_hub_role END;
+  END IF;
   RETURN coalesce(v_role, 'door');
 END
 $$;
 
-CREATE OR REPLACE FUNCTION showdesk.relay_push(p_device_id uuid, p_mutations jsonb)
+CREATE OR REPLACE FUNCTION showdesk.relay_push(p_device_id uuid, p_mutations jsonb,
+                                               p_role text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, showdesk
 AS $$
@@ -61,7 +68,7 @@ BEGIN
   IF jsonb_array_length(p_mutations) > 1000 THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'Too many mutations in one push (at most 1000).';
   END IF;
-  v_role := showdesk_private.relay_role(p_device_id, v_me.organization_id);
+  v_role := showdesk_private.relay_role(p_device_id, v_me.organization_id, p_role, v_me.staff_role);
   -- Become the kiosk for this batch: whoami's transaction cache (0004, keyed by the claims)
   -- answers the kiosk's identity to every policy and to push_one until it is cleared.
   PERFORM set_config('showdesk.whoami',
@@ -74,23 +81,24 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION public.showdesk_relay_push(p_device_id uuid, p_mutations jsonb)
+CREATE OR REPLACE FUNCTION public.showdesk_relay_push(p_device_id uuid, p_mutations jsonb,
+                                                      p_role text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE sql VOLATILE SECURITY INVOKER SET search_path = pg_catalog
-AS $$ SELECT showdesk.relay_push(p_device_id, p_mutations) $$;
+AS $$ SELECT showdesk.relay_push(p_device_id, p_mutations, p_role) $$;
 
-REVOKE ALL ON FUNCTION showdesk_private.relay_role(uuid, uuid) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION showdesk.relay_push(uuid, jsonb) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION public.showdesk_relay_push(uuid, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION showdesk_private.relay_role(uuid, uuid, text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION showdesk.relay_push(uuid, jsonb, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION public.showdesk_relay_push(uuid, jsonb, text) FROM PUBLIC;
 DO $$
 BEGIN
-  EXECUTE 'REVOKE ALL ON FUNCTION showdesk_private.relay_role(uuid, uuid) FROM anon';
-  EXECUTE 'REVOKE EXECUTE ON FUNCTION showdesk.relay_push(uuid, jsonb) FROM anon';
-  EXECUTE 'REVOKE EXECUTE ON FUNCTION public.showdesk_relay_push(uuid, jsonb) FROM anon';
+  EXECUTE 'REVOKE ALL ON FUNCTION showdesk_private.relay_role(uuid, uuid, text, text) FROM anon';
+  EXECUTE 'REVOKE EXECUTE ON FUNCTION showdesk.relay_push(uuid, jsonb, text) FROM anon';
+  EXECUTE 'REVOKE EXECUTE ON FUNCTION public.showdesk_relay_push(uuid, jsonb, text) FROM anon';
 END
 $$;
-GRANT EXECUTE ON FUNCTION showdesk_private.relay_role(uuid, uuid) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION showdesk.relay_push(uuid, jsonb) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION public.showdesk_relay_push(uuid, jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION showdesk_private.relay_role(uuid, uuid, text, text) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION showdesk.relay_push(uuid, jsonb, text) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.showdesk_relay_push(uuid, jsonb, text) TO authenticated, service_role;
 
 RESET search_path;

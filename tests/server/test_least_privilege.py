@@ -50,7 +50,7 @@ AUTHENTICATED_DEFINERS = CORE_DEFINERS | {
     "showdesk.revoke_enrolment(uuid)",
     "showdesk.enrol(text)",
     # 0024: the relayed device's role, read from device_bindings (relay_push checks its caller)
-    "showdesk_private.relay_role(uuid,uuid)",
+    "showdesk_private.relay_role(uuid,uuid,text,text)",
 }
 
 API_WRAPPERS = {
@@ -61,7 +61,7 @@ API_WRAPPERS = {
     "showdesk_create_enrolment(uuid,text,text,text)",
     "showdesk_revoke_enrolment(uuid)",
     "showdesk_enrol(text)",
-    "showdesk_relay_push(uuid,jsonb)",
+    "showdesk_relay_push(uuid,jsonb,text)",
 }
 
 TABLE_PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"]

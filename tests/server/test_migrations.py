@@ -52,7 +52,7 @@ API_WRAPPERS = (
     "showdesk_create_enrolment(uuid,text,text,text)",
     "showdesk_revoke_enrolment(uuid)",
     "showdesk_enrol(text)",
-    "showdesk_relay_push(uuid,jsonb)",
+    "showdesk_relay_push(uuid,jsonb,text)",
 )
 
 

@@ -71,7 +71,9 @@ def test_an_organizer_device_relays_a_door_checkin_as_the_door(supabase_db, org)
 def test_the_relayed_door_keeps_a_doors_rights(supabase_db, org):
     backstage = supabase_db.create_backstage(org)
     hub = supabase_db.claims(org, "organizer", org.hub)
-    edit = mutation("runway_appearances", "update", backstage["appearances"][0], {"order_key": "a9"})
+    edit = mutation(
+        "runway_appearances", "update", backstage["appearances"][0], {"order_key": "a9"}
+    )
     [result] = _relay(supabase_db, hub, org.door, [edit])
     assert result["status"] == "rejected"
     # the same edit relayed for a producer device goes through

@@ -106,22 +106,26 @@ class Relay:
         while True:
             with self.hub.connect() as conn:
                 rows = conn.execute(
-                    "SELECT u.mutation_id::text, u.device_id::text, u.mutation, u.hub_version"
+                    "SELECT u.mutation_id::text, u.device_id::text, u.mutation, u.hub_version,"
+                    " u.staff_role"
                     " FROM showdesk_hub.upstream u WHERE u.relayed_at IS NULL"
                     " ORDER BY u.seq LIMIT %s",
                     (PUSH_BATCH,),
                 ).fetchall()
                 if not rows:
                     return
+                rows = _one_per_row(rows)
                 origins = self._origins(conn, [r[2] for r in rows])
             # consecutive mutations of one kiosk go in one call
-            start = 0
+            start, answered = 0, 0
             while start < len(rows):
                 end = start
-                while end < len(rows) and rows[end][1] == rows[start][1]:
+                while end < len(rows) and _sender(rows[end]) == _sender(rows[start]):
                     end += 1
-                self._relay(rows[start][1], rows[start:end], origins, report)
+                answered += self._relay(rows[start][1], rows[start:end], origins, report)
                 start = end
+            if not answered:
+                return  # the server answered none of them: again next cycle
 
     def _origins(self, conn, mutations: list[dict[str, Any]]) -> dict[tuple[str, str], tuple]:
         keys = {(m.get("table"), m.get("row_id")) for m in mutations if m.get("base_version")}
@@ -142,30 +146,33 @@ class Relay:
         rows: list[tuple],
         origins: dict[tuple[str, str], tuple],
         report: RelayReport,
-    ) -> None:
+    ) -> int:
+        """Relay one sender's run; returns how many the server answered."""
         mutations = [translate(row[2], origins) for row in rows]
         try:
-            results = self.upstream.relay_push(device_id, mutations)
+            results = self.upstream.relay_push(device_id, mutations, rows[0][4])
         except SyncError as exc:
             if exc.transient:
                 raise
             if len(rows) > 1:
                 half = len(rows) // 2
-                self._relay(device_id, rows[:half], origins, report)
-                self._relay(device_id, rows[half:], origins, report)
-                return
+                return self._relay(device_id, rows[:half], origins, report) + self._relay(
+                    device_id, rows[half:], origins, report
+                )
             results = [PushResult(rows[0][0], "rejected", reason=str(exc))]
-        self._record(rows, results, report)
+        return self._record(rows, results, report)
 
-    def _record(self, rows: list[tuple], results: list[PushResult], report: RelayReport) -> None:
+    def _record(self, rows: list[tuple], results: list[PushResult], report: RelayReport) -> int:
         from psycopg.types.json import Jsonb
 
         by_id = {r.mutation_id: r for r in results}
+        answered = 0
         with self.hub.connect() as conn, conn.transaction():
-            for mutation_id, _device, mutation, hub_version in rows:
+            for mutation_id, _device, mutation, hub_version, _role in rows:
                 result = by_id.get(mutation_id)
                 if result is None:
                     continue  # no answer yet: tried again next cycle
+                answered += 1
                 if result.status == "applied":
                     report.relayed += 1
                 elif result.status == "duplicate":
@@ -191,6 +198,7 @@ class Relay:
                     _remember_origin(
                         conn, mutation["table"], mutation["row_id"], hub_version, result.version
                     )
+        return answered
 
     # --- down --------------------------------------------------------------------------------
 
@@ -343,6 +351,25 @@ class Relay:
                 )
         except psycopg.errors.ForeignKeyViolation:
             log.info("relay: %s %s still has children on the hub; kept", table, row_id)
+
+
+def _one_per_row(rows: list[tuple]) -> list[tuple]:
+    """The waiting mutations up to the second one for a row already in the batch: an edit on
+    top of an earlier one is translated with the version the server gave that one."""
+    seen: set[tuple[str, str]] = set()
+    batch = []
+    for row in rows:
+        key = (str(row[2].get("table")), str(row[2].get("row_id")))
+        if key in seen:
+            break
+        seen.add(key)
+        batch.append(row)
+    return batch
+
+
+def _sender(row: tuple) -> tuple[str, str]:
+    """(device id, role) of an upstream row: one relay call per run of the same sender."""
+    return row[1], row[4]
 
 
 def translate(mutation: dict[str, Any], origins: dict[tuple[str, str], tuple]) -> dict[str, Any]:
