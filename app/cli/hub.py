@@ -109,7 +109,7 @@ def run_serve(args: argparse.Namespace) -> int:
     hub = Hub(args.dir or _default_dir(), args.port, args.listen)
     try:
         hub.start()
-        hub.configure(hub.setting("organization_id") or "", event, device)
+        hub.configure(None, event, device)
     except (PostgresUnavailable, HubProblem) as exc:
         fail(str(exc))
     stop = threading.Event()

@@ -35,6 +35,7 @@ def status_dict(status: SyncStatus) -> dict[str, Any]:
         "last_error": status.last_error,
         "clock_skew_seconds": status.clock_skew_seconds,
         "summary": status.summary(),
+        "routes": status.route_words,
     }
 
 

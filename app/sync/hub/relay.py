@@ -243,7 +243,7 @@ class Relay:
                 self._delete(conn, change["table"], str(change["id"]))
             report.pulled += len(page.changes)
             report.held = len(keep)
-            if self.hub_setting(conn, "organization_id") is None:
+            if not self.hub_setting(conn, "organization_id"):
                 for change in upserts:
                     if change["table"] == "events" and str(change["id"]) == self.event_id:
                         self.hub.set_setting(

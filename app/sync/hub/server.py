@@ -301,15 +301,17 @@ class Hub:
         with self.connect() as own:
             own.execute(sql, (key, Jsonb(value)))
 
-    def configure(self, organization_id: str, event_id: str, device_id: str) -> None:
-        """Whose hub this is: the organization and event it serves, the device it relays as."""
+    def configure(self, organization_id: str | None, event_id: str, device_id: str) -> None:
+        """Whose hub this is: the event it serves, the device it relays as, and the
+        organization (None: learnt from the event's row at the first relay)."""
         current = self.setting("event_id")
         if current and current != event_id:
             raise HubProblem(
                 "This hub folder already serves another event; start a new hub in another "
                 "folder for this one."
             )
-        self.set_setting("organization_id", organization_id)
+        if organization_id:
+            self.set_setting("organization_id", organization_id)
         self.set_setting("event_id", event_id)
         self.set_setting("device_id", device_id)
 
