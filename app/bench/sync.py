@@ -16,6 +16,7 @@ import secrets
 import shutil
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -318,8 +319,10 @@ def naive_initial(dsn: str, claims: dict, db, page: int = 1000) -> int:
     return rows
 
 
-def queue_scans(db, event_id: str, device: str, n: int) -> list[str]:
+def queue_scans(db, event_id: str, device: str, n: int, ago: float = 0.0) -> list[str]:
+    """``n`` admitted scans queued for upload, scanned ``ago`` seconds before now."""
     ids = []
+    when = utcnow() - timedelta(seconds=ago)
     with db.session() as session:
         tickets = session.execute(select(Ticket.id).limit(n)).scalars().all()
         for i in range(n):
@@ -331,7 +334,7 @@ def queue_scans(db, event_id: str, device: str, n: int) -> list[str]:
                 gate="North",
                 direction="in",
                 method="qr",
-                scanned_at=utcnow(),
+                scanned_at=when,
                 verdict="admitted",
                 offline=True,
                 raw_code=f"BENCH-{i}",

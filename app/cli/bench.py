@@ -22,6 +22,7 @@ LINEUP_HELP = "reorder + quick-change recomputation"
 UI_HELP = "launch to ready-to-scan; camera frame to verdict on screen"
 SOUND_HELP = "verdict -> sound start: the app's player against QSoundEffect (Linux, PulseAudio)"
 DOOR_HELP = "a queue of guests through the real door screen: guests per minute per lane"
+HUB_HELP = "doors seeing each other's scans through the venue hub, beside the server path"
 
 
 def show(as_json: bool, result: dict[str, Any], table: Callable[[dict[str, Any]], str]) -> None:
@@ -251,3 +252,28 @@ def run_door(args: argparse.Namespace) -> int:
     measured = report["run"]
     # a guest who got no verdict is a failure
     return EXIT_OK if measured["verdicts"] == measured["guests"] else EXIT_FAILED
+
+
+def configure_hub(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tickets", type=int, default=20_000, help="tickets on the server")
+    p.add_argument("--doors", type=int, default=8, help="door kiosks, each 1 guest per second")
+    p.add_argument("--seconds", type=float, default=30.0, help="how long the doors scan")
+    p.add_argument(
+        "--catch-up", type=int, default=2000, help="scans a late kiosk brings after an hour offline"
+    )
+    add_json(p)
+
+
+def run_hub(args: argparse.Namespace) -> int:
+    import signal
+
+    from app.bench.hub import hub_table, run_bench
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt  # runs the clean-up: the hub and the server are stopped
+
+    signal.signal(signal.SIGTERM, stop)
+    say = (lambda _m: None) if args.json else (lambda m: print(m, flush=True))
+    result = run_bench(args.tickets, args.doors, args.seconds, args.catch_up, say=say)
+    show(args.json, result, hub_table)
+    return EXIT_OK

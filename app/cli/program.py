@@ -62,6 +62,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("bench ui", bench.UI_HELP, bench.configure_ui, bench.run_ui),
     Command("bench door", bench.DOOR_HELP, bench.configure_door, bench.run_door),
     Command("bench sound", bench.SOUND_HELP, bench.configure_sound, bench.run_sound),
+    Command("bench hub", bench.HUB_HELP, bench.configure_hub, bench.run_hub),
     Command("doctor", doctor.HELP, doctor.configure, doctor.run),
     Command("provision", provision.HELP, provision.configure, provision.run),
     Command("enrol create", enrol.CREATE_HELP, enrol.configure_create, enrol.run_create),
