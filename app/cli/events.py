@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from app.cli.options import add_json, settings_for
 from app.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, say
@@ -63,17 +64,18 @@ def configure_retention(p: argparse.ArgumentParser) -> None:
     add_json(p)
 
 
-def run_retention(args: argparse.Namespace) -> int:
+def _edit_event(args: argparse.Namespace, what: str, change) -> tuple[str, str, Any]:
+    """Open this device's replica as the organizer and apply ``change(session, event, config)``
+    to the event of ``--event`` (default: the current one): (event id, name, change's answer).
+    Refused on a door or producer kiosk, with ``what`` it was asked to set."""
     from app.store.db import DatabaseProblem, current_event_id, open_database
     from app.store.models import Event
-    from app.store.retention import retention_days, set_event_days
 
     config = settings_for(args)
     if config.device_role in REFUSED_ROLES:
         fail(
             f"This device is enrolled as a {config.device_role} kiosk: only an organizer or "
-            "an admin sets how long attendees' personal data is kept. Run this on the "
-            "organizer's laptop.",
+            f"an admin sets {what}. Run this on the organizer's laptop.",
             EXIT_USAGE,
             device_role=config.device_role,
         )
@@ -95,13 +97,24 @@ def run_retention(args: argparse.Namespace) -> int:
                     else f"There is no event in {path} yet: sync it first.",
                     EXIT_USAGE,
                 )
-            name, kiosk_days = event.name, retention_days(session, config.retention_days)
-            before = event.retention_days
-            changed = set_event_days(session, event, args.days)
+            return str(event_id), event.name, change(session, event, config)
     except DatabaseProblem as exc:
         fail(str(exc), EXIT_FAILED)
     finally:
         db.close()
+
+
+def run_retention(args: argparse.Namespace) -> int:
+    from app.store.retention import retention_days, set_event_days
+
+    def change(session, event, config):
+        before = event.retention_days
+        kiosk = retention_days(session, config.retention_days)
+        return before, kiosk, set_event_days(session, event, args.days)
+
+    event_id, name, (before, kiosk_days, changed) = _edit_event(
+        args, "how long attendees' personal data is kept", change
+    )
     if args.days is None:
         rule = f"each kiosk's own setting applies (here: {kiosk_days} days after '{name}' ends)"
     else:
@@ -127,5 +140,59 @@ def run_retention(args: argparse.Namespace) -> int:
             "queued": changed,
         },
         text,
+    )
+    return EXIT_OK
+
+
+OFFLINE_POLICY_HELP = (
+    "what doors do while cut off from both the venue hub and the server: lenient admits and "
+    "flags it, strict holds each guest for a signed-in staff member (organizer or admin)"
+)
+
+
+def configure_offline_policy(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--mode",
+        required=True,
+        choices=("lenient", "strict"),
+        help="lenient: admit on the door's own verdict, flagged 'offline — duplicates "
+        "possible'; strict: hold every guest until a signed-in staff member admits them (F6)",
+    )
+    p.add_argument("--event", metavar="ID", help="the event's id (default: this database's)")
+    p.add_argument(
+        "--db", type=Path, metavar="PATH", help="the database to change (default: from settings)"
+    )
+    add_json(p)
+
+
+def run_offline_policy(args: argparse.Namespace) -> int:
+    from app.store.offline_policy import set_offline_policy
+
+    def change(session, event, _config):
+        before = event.offline_policy or "lenient"
+        return before, set_offline_policy(session, event, args.mode)
+
+    event_id, name, (before, changed) = _edit_event(
+        args, "what doors do with no connection", change
+    )
+    rule = (
+        f"doors of '{name}' cut off from the hub and the server admit and flag it"
+        if args.mode == "lenient"
+        else f"doors of '{name}' cut off from the hub and the server hold each guest for a "
+        "signed-in staff member"
+    )
+    say(
+        args.json,
+        {
+            "event_id": event_id,
+            "event": name,
+            "offline_policy": args.mode,
+            "previous": before,
+            "queued": changed,
+        },
+        f"Set: {rule}. Queued for upload with this device's next sync; kiosks get it with "
+        "their next pull."
+        if changed
+        else f"Already so: {rule}. Nothing to upload.",
     )
     return EXIT_OK

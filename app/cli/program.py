@@ -55,6 +55,12 @@ COMMANDS: tuple[Command, ...] = (
         events.configure_retention,
         events.run_retention,
     ),
+    Command(
+        "event offline-policy",
+        events.OFFLINE_POLICY_HELP,
+        events.configure_offline_policy,
+        events.run_offline_policy,
+    ),
     Command("bench scan", bench.SCAN_HELP, bench.configure_scan, bench.run_scan),
     Command("bench lookup", bench.LOOKUP_HELP, bench.configure_lookup, bench.run_lookup),
     Command("bench sync", bench.SYNC_HELP, bench.configure_sync, bench.run_sync),

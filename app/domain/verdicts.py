@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,6 +34,9 @@ class Verdict(StrEnum):
     REVOKED = "revoked"
     FORGED = "forged"
     UNREADABLE = "unreadable"
+    # strict offline policy: a guest the door would admit, held while it is cut off from both
+    # the venue hub and the server, until a signed-in staff member admits them
+    OFFLINE_HOLD = "offline_hold"
 
 
 OK_VERDICTS = frozenset({Verdict.ADMITTED, Verdict.EXIT_RECORDED})
@@ -56,6 +59,7 @@ HEADLINES: dict[Verdict, str] = {
     # guest in front of the kiosk hears what the screen says. The reason line says which.
     Verdict.FORGED: "INVALID CODE",
     Verdict.UNREADABLE: "UNREADABLE",
+    Verdict.OFFLINE_HOLD: "HOLD — NO CONNECTION",
 }
 
 # What the door hears, by family: "ok" (go), "warning" (look at the screen), "refusal" (stop).
@@ -67,6 +71,7 @@ SOUNDS: dict[Verdict, str] = {
     Verdict.EXPIRED: "warning",
     Verdict.WRONG_GATE_OR_TIER: "warning",
     Verdict.UNREADABLE: "warning",
+    Verdict.OFFLINE_HOLD: "warning",
     Verdict.CANCELLED: "refusal",
     Verdict.REFUNDED: "refusal",
     Verdict.REVOKED: "refusal",
@@ -250,6 +255,7 @@ class ScanContext:
     checkin_id: str | None = None
     device_id: str | None = None  # this kiosk, so its own scans are named, not shown as an id
     device_name: str | None = None
+    offline_policy: str = "lenient"  # the event's (events.offline_policy): lenient or strict
 
 
 # The action for every invalid code, whatever the reason: the guest may be honest (a cracked
@@ -262,7 +268,30 @@ _INVALID_ACTION = (
 # --- the rules ------------------------------------------------------------------------------
 
 
+OFFLINE_FLAG = "Offline — duplicates possible."
+OFFLINE_HOLD_ACTION = (
+    "This door reaches neither the venue hub nor the server, and this event is in strict "
+    "mode: a signed-in staff member must admit the guest (Admit on staff's word, F6)."
+)
+
+
 def decide(code: ReadCode, snap: Snapshot, ctx: ScanContext) -> ScanResult:
+    """The verdict for ``code``; an admission decided with no connection follows the event's
+    offline policy: flagged (lenient) or held for a staff member (strict)."""
+    result = _decide(code, snap, ctx)
+    if result.verdict != Verdict.ADMITTED or ctx.online:
+        return result
+    if ctx.offline_policy == "strict":
+        return replace(
+            result,
+            verdict=Verdict.OFFLINE_HOLD,
+            headline=HEADLINES[Verdict.OFFLINE_HOLD],
+            detail=OFFLINE_HOLD_ACTION,
+        )
+    return replace(result, detail=f"{OFFLINE_FLAG} {result.detail}")
+
+
+def _decide(code: ReadCode, snap: Snapshot, ctx: ScanContext) -> ScanResult:
     """The verdict for one scan. Never raises on any input the caller can build."""
     r = _Result(ctx)
     if code.kind is CodeKind.UNREADABLE:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.text import sanitize
 from app.domain.verdicts import (
+    HEADLINES,
     CodeKind,
     PastScan,
     ReadCode,
@@ -71,6 +72,10 @@ class RecentScan:
     raw_code: str | None
 
 
+class StaffRequired(PermissionError):
+    """The action needs a signed-in staff member. ``str()`` is a sentence."""
+
+
 class CheckinNotFound(LookupError):
     """``annul`` was given an id that is not a logged admission or exit."""
 
@@ -79,6 +84,8 @@ class CheckinNotFound(LookupError):
 
 _INSERT_CHECKIN = insert(Checkin.__table__)
 _EVENT = "SELECT name, timezone, public_keys FROM events WHERE id = :id"
+_OFFLINE_POLICY = "SELECT offline_policy FROM events WHERE id = :id"
+OVERRIDE_REASON = "strict offline mode: admitted by the signed-in staff member"
 _TICKET_COLUMNS = """
     t.id, t.event_id, t.ticket_number, t.status, t.token_serial, t.qr_code_data,
     t.ticket_type_id, t.valid_from, t.valid_until,
@@ -269,17 +276,23 @@ class CheckinService:
         except Exception:
             return False  # a failing probe means we decide offline
 
-    def _context(self, timezone: str) -> ScanContext:
+    def _context(self, timezone: str, session: Session) -> ScanContext:
+        online = self._is_online()
+        policy = "lenient"
+        if not online:  # the event's offline policy matters only now
+            row = _one(session, _OFFLINE_POLICY, {"id": self.event_id})
+            policy = "strict" if row is not None and row[0] == "strict" else "lenient"
         return ScanContext(
             event_id=self.event_id,
             gate=self.gate,
             direction="out" if self.direction == "out" else "in",
             now=self.clock(),
-            online=self._is_online(),
+            online=online,
             timezone=timezone,
             checkin_id=new_id(),
             device_id=self.device_id,
             device_name=self.staff_name,
+            offline_policy=policy,
         )
 
     def scan(self, code: str | bytes | None, method: str = "qr") -> ScanResult:
@@ -289,7 +302,7 @@ class CheckinService:
 
         def work(session: Session) -> ScanResult:
             snap, timezone = load_snapshot(session, read, self.event_id)
-            result = decide(read, snap, self._context(timezone))
+            result = decide(read, snap, self._context(timezone, session))
             self._log(session, result, method, raw)
             return result
 
@@ -312,10 +325,38 @@ class CheckinService:
                 read = ReadCode(CodeKind.PLAIN, row[5])
                 snap = _snapshot_for(session, row, None, None, {}, {})
                 raw = sanitize(f"manual:{row[2]}")
-            result = decide(read, snap, self._context(timezone))
+            result = decide(read, snap, self._context(timezone, session))
             self._log(session, result, method, raw)
             return result
 
+        return self._in_transaction(work)
+
+    def admit_on_hold(self, checkin_id: str) -> ScanResult:
+        """Admit a guest the door held (strict offline policy) on the word of the signed-in
+        staff member: a new admission, method ``override``, with who and why. StaffRequired
+        when nobody is signed in; CheckinNotFound when ``checkin_id`` is not a hold here."""
+
+        def work(session: Session) -> ScanResult:
+            held = session.get(Checkin, checkin_id)
+            if held is None or held.verdict != Verdict.OFFLINE_HOLD.value:
+                raise CheckinNotFound("There is no held guest with that id to admit.")
+            now = self.clock()
+            result = ScanResult(
+                verdict=Verdict.ADMITTED,
+                headline=HEADLINES[Verdict.ADMITTED],
+                detail="Admitted on a staff member's word with no connection (strict mode).",
+                ticket_id=held.ticket_id,
+                offline=True,
+                checkin_id=new_id(),
+                scanned_at=now,
+            )
+            self._log(session, result, "override", held.raw_code, reason=OVERRIDE_REASON)
+            return result
+
+        if not self.staff_id:
+            raise StaffRequired(
+                "Only a signed-in staff member can admit a held guest: sign in with your badge."
+            )
         return self._in_transaction(work)
 
     def annul(self, checkin_id: str, reason: str) -> None:
@@ -370,7 +411,14 @@ class CheckinService:
 
     # --- internals ------------------------------------------------------------------------
 
-    def _log(self, session: Session, result: ScanResult, method: str, raw: str | None) -> None:
+    def _log(
+        self,
+        session: Session,
+        result: ScanResult,
+        method: str,
+        raw: str | None,
+        reason: str | None = None,
+    ) -> None:
         corrected, uncertainty = _corrected(session, result.scanned_at)
         values = {
             "id": result.checkin_id,
@@ -388,7 +436,7 @@ class CheckinService:
             "offline": result.offline,
             "raw_code": raw,
             "annuls_checkin_id": None,
-            "reason": None,
+            "reason": reason,
             "staff_name": sanitize(self.staff_name, 100) if self.staff_name else None,
             "double_entry": False,
             "corrected_at": corrected,

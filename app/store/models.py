@@ -93,6 +93,9 @@ class Event(Synced, Base):
     # Days after ends_at at which kiosks forget this event's attendee personal data, set by the
     # organizer (app/store/retention.py); None: each kiosk's own setting (default 7).
     retention_days: Mapped[int | None] = mapped_column(Integer)
+    # What a door does while cut off from both the venue hub and the server: "lenient" (or
+    # None) admits on its own verdict, flagged; "strict" holds the guest for a staff member.
+    offline_policy: Mapped[str | None] = mapped_column(String)
 
     venue: Mapped[Venue | None] = relationship()
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.domain.verdicts import headline_for
+from app.domain.verdicts import Verdict, headline_for
 from app.errors import explain
 from app.resources import resource_path
 from app.ui.door.camera import CAMERA_LOST, CAMERA_OFF, CameraFeed, CameraPreview
@@ -243,6 +243,12 @@ class DoorTab(QWidget):
         title = QLabel("Last scans")
         title.setObjectName("sectionTitle")
         recent_head.addWidget(title, 1)
+        # strict offline policy: a held guest is admitted only by a signed-in staff member
+        self.admit_held_button = QPushButton("Admit held guest (F6)")
+        self.admit_held_button.setObjectName("admitHeldButton")
+        self.admit_held_button.clicked.connect(self.admit_held)
+        self.admit_held_button.hide()
+        recent_head.addWidget(self.admit_held_button)
         recent_head.addWidget(self.undo_button)
         right = QVBoxLayout()
         right.addWidget(self.panel, 3)
@@ -282,6 +288,7 @@ class DoorTab(QWidget):
             ("F3", self.toggle_direction),
             ("F4", self.edit_gate),
             ("Ctrl+Z", self.undo_admission),
+            ("F6", self.admit_held),
             ("Escape", self.clear),
             ("Ctrl+Shift+K", self.staff_unlock),
             ("F9", self.sign_in_or_out),
@@ -418,6 +425,7 @@ class DoorTab(QWidget):
 
     def _show_result(self, result: Any, started: float, method: str = "qr") -> None:
         self.last_result = result
+        self.admit_held_button.setVisible(result.verdict == Verdict.OFFLINE_HOLD)
         self.history.append(result)
         self.panel.show_result(result)
         self.panel.repaint()  # on screen now, not at the next idle moment
@@ -556,6 +564,33 @@ class DoorTab(QWidget):
         """After a dialog: keys go to the door again (some window managers forget)."""
         self.window().activateWindow()
         self.search.box.setFocus()
+
+    # --- a guest held with no connection (strict offline policy) ---------------------------
+    def admit_held(self) -> None:
+        """F6: the signed-in staff member admits the guest the door just held."""
+        held = self.last_result
+        if held is None or held.verdict != Verdict.OFFLINE_HOLD or not held.checkin_id:
+            self.panel.show_message(
+                "NOTHING HELD",
+                "F6 admits a guest this door held because it has no connection (strict mode). "
+                "Scan the guest first.",
+            )
+            return
+        service = self._service
+        if service is None or not service.staff_id:
+            self.panel.show_message(
+                "STAFF SIGN-IN NEEDED",
+                "Only a signed-in staff member can admit a held guest: press F9, scan your "
+                "badge and enter your PIN, then press F6.",
+                verdict="offline_hold",
+            )
+            return
+        started = time.perf_counter()
+        run_db(
+            lambda: service.admit_on_hold(held.checkin_id),
+            lambda result: self._show_result(result, started, "override"),
+            lambda exc: self.panel.show_message("COULD NOT ADMIT", explain(exc)),
+        )
 
     # --- undo -----------------------------------------------------------------------------
     def undo_target(self) -> tuple[str, str] | None:

@@ -46,6 +46,7 @@ _LOOKS: dict[Verdict, tuple[str, str, str]] = {
     Verdict.UNKNOWN: (RED, "#ffffff", "question"),
     Verdict.FORGED: (PURPLE, "#ffffff", "stop"),
     Verdict.UNREADABLE: (GREY, "#ffffff", "question"),
+    Verdict.OFFLINE_HOLD: (ORANGE, "#111111", "stop"),
 }
 
 STYLES: dict[str, VerdictStyle] = {
