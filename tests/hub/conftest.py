@@ -22,7 +22,7 @@ from app.sync.hub.relay import Relay
 from app.sync.hub.routing import RoutedBackend
 from app.sync.hub.server import Hub, parse_join
 from app.sync.localpg import free_port
-from tests.sync.conftest import Kiosk
+from tests.sync.conftest import Kiosk, world  # noqa: F401 - the sync tests' world, here too
 
 pytestmark = pytest.mark.postgres
 

@@ -57,7 +57,7 @@ def test_a_wheel_layout_wins_over_the_checkout(
     assert data_root() == package / "_data"
     assert resource_path("style", "app.qss") == package / "_data/resources/style/app.qss"
     assert migrations_dir() == package / "_data/migrations/local"
-    assert missing_data() == ["migrations/supabase"]
+    assert missing_data() == ["migrations/supabase", "migrations/hub"]
     with pytest.raises(
         PackageDataMissing, match="migrations/supabase folder is missing.*reinstall"
     ):

@@ -53,6 +53,7 @@ SYNC_TABLES = (
 _ORDER = {t: i for i, t in enumerate(SYNC_TABLES)}
 PULL_LIMIT = 5000
 PUSH_BATCH = 500
+NO_SERVER = "No sync server is set up: the hub serves the venue only."
 
 
 @dataclass
@@ -83,6 +84,10 @@ class Relay:
 
     def run_once(self) -> RelayReport:
         report = RelayReport()
+        if self.upstream is None:
+            self.online, self.last_error = None, NO_SERVER
+            report.upstream_error = NO_SERVER
+            return report
         with self._lock:
             try:
                 self.push_up(report)
@@ -209,6 +214,36 @@ class Relay:
             self._apply(page, report)
             if not page.has_more:
                 return
+
+    def seed(self, db: Any) -> int:
+        """Fill an empty hub from this laptop's own replica (a hub that starts with no
+        internet still knows the event, its tickets and its kiosks); the server's versions come
+        along, so edits relay with the right base later. Returns the rows written."""
+        from sqlalchemy import select
+
+        from app.store.models import MODEL_BY_TABLE
+        from app.store.serialize import row_to_dict
+
+        changes: list[dict[str, Any]] = []
+        with db.session() as session:
+            for table in SYNC_TABLES:
+                model = MODEL_BY_TABLE.get(table)
+                if model is None:
+                    continue
+                for row in session.scalars(select(model)):
+                    wire = row_to_dict(row, include_sync=True)
+                    changes.append(
+                        {
+                            "table": table,
+                            "id": wire["id"],
+                            "row": wire,
+                            "version": wire.get("server_version"),
+                        }
+                    )
+        report = RelayReport()
+        cursor = self.hub.setting("server_cursor") or ""
+        self._apply(PullPage(changes, cursor, has_more=False), report)
+        return report.pulled
 
     def _apply(self, page: PullPage, report: RelayReport) -> None:
         from psycopg.types.json import Jsonb
