@@ -41,9 +41,9 @@ APP_STYLESHEET = resource_path("style", "app.qss")
 # What each device role sees (``device_role``, set by enrolment). No role: the desktop and
 # the demo, every screen. A door kiosk: the door and its own counters, never backstage names
 # or call-time alerts. A producer: lineup (and its show display) and call times. An
-# organizer: everything, reports and the audit trail included. An admin: everything, and
+# organizer: everything, reports, the audit trail and the venue hub included. An admin: everything, and
 # enrolling devices on the Sync screen. Sync's status is on every window's status bar either way.
-ALL_SCREENS = ("door", "lineup", "calltimes", "organizer", "audit", "sync")
+ALL_SCREENS = ("door", "lineup", "calltimes", "organizer", "audit", "hub", "sync")
 ROLE_SCREENS: dict[str, tuple[str, ...]] = {
     "door": ("door",),
     "producer": ("lineup", "calltimes", "sync"),
@@ -94,6 +94,13 @@ def _screen_factories(ctx: AppContext) -> list[tuple[str, str, Callable[[], QWid
 
         return AuditTab(ctx)  # read only when shown
 
+    def hub() -> QWidget:
+        from app.ui.hub_tab import VenueHubTab
+
+        tab = VenueHubTab(ctx)
+        ctx.services.append(tab.service)  # a running hub stops with the app
+        return tab
+
     def sync() -> QWidget:
         from app.ui.sync_panel import SyncTab
 
@@ -107,6 +114,7 @@ def _screen_factories(ctx: AppContext) -> list[tuple[str, str, Callable[[], QWid
             ("calltimes", "&Call times", calltimes),
             ("organizer", "&Organizer", organizer),
             ("audit", "&Audit trail", audit),
+            ("hub", "Venue &hub", hub),
             ("sync", "S&ync", sync),
         )
         if screen[0] in shown

@@ -6,7 +6,7 @@ from __future__ import annotations
 from app.ui.qt import QApplication, Qt
 from tests.door_ui.conftest import no_camera
 
-LABELS = ["&Door", "&Lineup", "&Call times", "&Organizer", "&Audit trail", "S&ync"]
+LABELS = ["&Door", "&Lineup", "&Call times", "&Organizer", "&Audit trail", "Venue &hub", "S&ync"]
 
 
 def _labels(window) -> list[str]:
@@ -20,6 +20,7 @@ def test_door_first_then_every_screen_in_its_place(qtbot, door_ctx):
     from app.ui.main import MainWindow
     from app.ui.organizer import OrganizerTab
     from app.ui.organizer.audit_tab import AuditTab
+    from app.ui.hub_tab import VenueHubTab
     from app.ui.sync_panel import SyncTab
 
     window = MainWindow(door_ctx, door_options={"source_factory": no_camera})
@@ -27,7 +28,7 @@ def test_door_first_then_every_screen_in_its_place(qtbot, door_ctx):
     try:
         # Built with the window: the door only; the rest are placeholders in the tab bar.
         assert _labels(window) == LABELS
-        assert set(window._pending) == {"lineup", "calltimes", "organizer", "audit", "sync"}
+        assert set(window._pending) == {"lineup", "calltimes", "organizer", "audit", "hub", "sync"}
         window.show()
 
         # A person opens a screen before the background build got to it: built then, in place.
@@ -40,7 +41,7 @@ def test_door_first_then_every_screen_in_its_place(qtbot, door_ctx):
         qtbot.waitUntil(lambda: window.door.is_ready, timeout=15000)
         qtbot.waitUntil(lambda: not window._pending, timeout=15000)  # the background build
         kinds = [type(window.tabs.widget(i)) for i in range(window.tabs.count())]
-        assert kinds[1:] == [LineupTab, CallTimesTab, OrganizerTab, AuditTab, SyncTab]
+        assert kinds[1:] == [LineupTab, CallTimesTab, OrganizerTab, AuditTab, VenueHubTab, SyncTab]
         assert _labels(window) == LABELS
         assert window.tabs.currentWidget() is window.door  # nobody was moved off the door
 

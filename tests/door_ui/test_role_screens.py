@@ -11,7 +11,7 @@ import pytest
 
 from .conftest import fresh_tickets, no_camera
 
-ALL = ["&Door", "&Lineup", "&Call times", "&Organizer", "&Audit trail", "S&ync"]
+ALL = ["&Door", "&Lineup", "&Call times", "&Organizer", "&Audit trail", "Venue &hub", "S&ync"]
 
 
 def _labels(window) -> list[str]:

@@ -1,0 +1,90 @@
+"""The Venue hub screen, on a real hub: start it, make a join code whose QR a real decoder
+reads back, see the kiosk that joined with it, revoke it, stop the hub."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from app.store.models import Device, Event
+from app.sync.hub.join import HubBackend, join_hub
+from app.sync.hub.server import parse_join
+from app.sync.hub.service import HubService
+from app.sync.localpg import free_port
+from app.ui.qt import QImage, Qt
+from tests.hub.conftest import hub_folder
+
+pytestmark = pytest.mark.postgres
+
+
+def _pixels(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height = image.width(), image.height()
+    data = np.frombuffer(image.constBits(), np.uint8, count=image.sizeInBytes())
+    rows = data.reshape(height, image.bytesPerLine())[:, : width * 3]
+    return rows.reshape(height, width, 3)[:, :, ::-1].copy()  # RGB -> BGR
+
+
+def test_the_hub_screen_starts_the_hub_joins_and_revokes_a_kiosk(qtbot, door_ctx, tmp_path):
+    from app.scan.decoders import ZbarDecoder
+    from app.ui.hub_tab import VenueHubTab
+
+    with door_ctx.db.session() as session:
+        org = session.get(Event, door_ctx.event_id).organization_id
+        door = Device(organization_id=org, name="North door", gate="North")
+        session.add(door)
+        session.flush()
+        door_id = door.id
+    folder = hub_folder()
+    service = HubService(
+        door_ctx.config,
+        door_ctx.db,
+        door_ctx.event_id,
+        door_ctx.device_id,
+        folder / "hub",
+        free_port(),
+    )
+    tab = VenueHubTab(door_ctx, service)
+    qtbot.addWidget(tab)
+    tab.resize(1280, 760)
+    tab.show()
+    try:
+        qtbot.waitUntil(lambda: tab.state is not None, timeout=10000)
+        assert tab.headline.text() == "Venue hub: off" and not tab.code_button.isEnabled()
+        qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: tab.state is not None and tab.state.running, timeout=30000)
+        assert tab.headline.text().startswith("Venue hub: running on")
+        assert "Internet: not set up" in tab.headline.text()
+        tab.code_button.click()
+        qtbot.waitUntil(lambda: tab.code is not None, timeout=10000)
+        [read] = ZbarDecoder().decode(_pixels(tab.qr.pixmap().toImage()))
+        assert read.text == tab.code.payload
+        assert tab.code.typed in tab.typed.text()
+        ticket = parse_join(read.text)
+        ticket = type(ticket)(("127.0.0.1",), ticket.port, ticket.pin, ticket.code)
+        credential = join_hub(ticket, door_id, "North door", tmp_path / "north.pem")
+        backend = HubBackend(credential)
+        backend.pull(door_ctx.event_id, "", 10)
+        tab.refresh()
+        qtbot.waitUntil(lambda: tab.table.rowCount() == 1, timeout=10000)
+        assert [tab.table.item(0, c).text() for c in range(3)] == [
+            "North door",
+            "door",
+            "connected",
+        ]
+        assert "1 kiosk connected" in tab.headline.text()
+        tab.table.selectRow(0)
+        tab.revoke_button.click()
+        qtbot.waitUntil(
+            lambda: tab.table.rowCount() == 1 and tab.table.item(0, 2).text() == "revoked",
+            timeout=10000,
+        )
+        backend.close()
+        tab.start_button.click()
+        qtbot.waitUntil(lambda: tab.state is not None and not tab.state.running, timeout=30000)
+        assert tab.headline.text() == "Venue hub: off"
+    finally:
+        service.stop()
+        shutil.rmtree(folder, ignore_errors=True)
