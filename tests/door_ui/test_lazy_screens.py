@@ -16,11 +16,11 @@ def _labels(window) -> list[str]:
 def test_door_first_then_every_screen_in_its_place(qtbot, door_ctx):
     from app.ui import tasks
     from app.ui.calltimes import CallTimesTab
+    from app.ui.hub_tab import VenueHubTab
     from app.ui.lineup import LineupTab
     from app.ui.main import MainWindow
     from app.ui.organizer import OrganizerTab
     from app.ui.organizer.audit_tab import AuditTab
-    from app.ui.hub_tab import VenueHubTab
     from app.ui.sync_panel import SyncTab
 
     window = MainWindow(door_ctx, door_options={"source_factory": no_camera})
