@@ -64,15 +64,23 @@ class SyncService:
     """Owns the background runner for the app; stopped at exit (it is in ``ctx.services``)."""
 
     def __init__(self, ctx: AppContext) -> None:
-        from app.sync.backends import SyncError
-        from app.sync.runner import build_runner
-
         self.ctx = ctx
         self.bridge = _Bridge()
         self.problem: str | None = None
         self.runner = None
         self.last: SyncStatus | None = None
         self._own_notify = False
+        self.bridge.pulled.connect(self._announce_pulled)
+        self.bridge.status.connect(self._remember)
+        ctx.events.changed.connect(self._local_change)
+        self._start_runner()
+
+    def _start_runner(self) -> None:
+        from app.sync.backends import SyncError
+        from app.sync.runner import build_runner
+
+        ctx = self.ctx
+        self.problem = None
         try:
             self.runner = build_runner(ctx.config, ctx.db, ctx.event_id, ctx.device_id)
         except SyncError as exc:
@@ -80,10 +88,15 @@ class SyncService:
         if self.runner is not None:
             self.runner.add_listener(self.bridge.status.emit)
             self.runner.add_change_listener(self.bridge.pulled.emit)
-            self.bridge.pulled.connect(self._announce_pulled)
-            self.bridge.status.connect(self._remember)
-            ctx.events.changed.connect(self._local_change)
             self.runner.start()
+
+    def restart(self) -> None:
+        """The settings changed (this kiosk joined or left a venue hub): sync with the new ones.
+        Stopping waits for a running sync to finish its transaction: call off the UI thread."""
+        if self.runner is not None:
+            self.runner.stop()
+            self.runner = None
+        self._start_runner()
 
     @property
     def configured(self) -> bool:
@@ -232,8 +245,14 @@ class SyncTab(QWidget):
         self.enrol_device_button = QPushButton("Enrol this device…")
         self.enrol_device_button.setToolTip("Use a code from the organizer to sync this device")
         self.enrol_device_button.clicked.connect(self.open_enrol_device)
+        self.join_hub_button = QPushButton("Join venue hub…")
+        self.join_hub_button.setToolTip(
+            "Doors see each other's scans with no internet: the hub's address and join code"
+        )
+        self.join_hub_button.clicked.connect(self.open_join_hub)
         enrol.addWidget(self.enrol_kiosk_button)
         enrol.addWidget(self.enrol_device_button)
+        enrol.addWidget(self.join_hub_button)
         enrol.addStretch(1)
         layout.addLayout(enrol)
 
@@ -297,6 +316,13 @@ class SyncTab(QWidget):
         self.secrets_line.setText(f"Secrets: cannot tell where they are kept ({explain(exc)}).")
         self.secrets_line.setProperty("warning", True)
         self.secrets_line.setStyleSheet(f"color: {COLOURS['problem']}; font-weight: bold;")
+
+    def open_join_hub(self, payload: str = ""):
+        from app.ui.hub_join import JoinHubDialog
+
+        self.join_dialog = JoinHubDialog(self.ctx, payload, self)
+        self.join_dialog.open()
+        return self.join_dialog
 
     def open_enrol_kiosk(self):
         """The organizer's dialog (not modal: the countdown runs while the tab is used)."""

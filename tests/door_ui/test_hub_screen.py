@@ -88,3 +88,43 @@ def test_the_hub_screen_starts_the_hub_joins_and_revokes_a_kiosk(qtbot, door_ctx
     finally:
         service.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_door_joins_the_hub_by_scanning_its_qr_and_syncs_through_it(qtbot, make_door, door_ctx):
+    from app.ui.sync_panel import sync_service
+
+    with door_ctx.db.session() as session:
+        org = session.get(Event, door_ctx.event_id).organization_id
+        session.merge(Device(id=door_ctx.device_id, organization_id=org, name="North door"))
+    folder = hub_folder()
+    service = HubService(
+        door_ctx.config,
+        door_ctx.db,
+        door_ctx.event_id,
+        door_ctx.device_id,
+        folder / "hub",
+        free_port(),
+    )
+    try:
+        service.start()
+        code = service.hub.create_join_code("door", ["127.0.0.1"])
+        door = make_door()
+        door.scan_code(code.payload)
+        qtbot.waitUntil(lambda: door.panel.headline.text() == "JOINED THE VENUE HUB", timeout=20000)
+        assert door_ctx.config.hub_login and door_ctx.config.hub_port == code.port
+        runner = sync_service(door_ctx).runner
+        assert runner is not None
+        qtbot.waitUntil(lambda: runner.engine.status().routes.hub is True, timeout=20000)
+        assert runner.engine.status().route_words.startswith(
+            "Internet: not set up · Venue hub: connected"
+        )
+        assert [k["device_id"] for k in service.hub.kiosks()] == [door_ctx.device_id]
+        # the same QR again: a join code works once
+        door.scan_code(code.payload)
+        qtbot.waitUntil(lambda: "already used" in door.join_dialog.message.text(), timeout=20000)
+        door.join_dialog.reject()
+    finally:
+        for svc in list(door_ctx.services):
+            svc.stop()
+        service.stop()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -41,6 +41,7 @@ from app.ui.status_badge import StatusBadge
 from app.ui.tasks import run_db
 
 log = logging.getLogger(__name__)
+HUB_QR_PREFIX = "showdesk-hub:"  # app.sync.hub.server.QR_SCHEME (no sync import on the door)
 
 STYLESHEET = resource_path("style", "door.qss")
 RECENT_LIMIT = 12
@@ -395,7 +396,12 @@ class DoorTab(QWidget):
 
     # --- scanning -------------------------------------------------------------------------
     def scan_code(self, code: str, method: str = "qr", t0: float | None = None) -> None:
-        """Decide a code on the DB worker; show the verdict when it comes back."""
+        """Decide a code on the DB worker; show the verdict when it comes back. The venue
+        hub's join QR is not a ticket: it opens the join (after the PIN on a locked kiosk)."""
+        if isinstance(code, str) and code.startswith(HUB_QR_PREFIX):
+            if not self._needs_pin("join the venue hub", lambda: self.join_hub(code)):
+                self.join_hub(code)
+            return
         started = t0 if t0 is not None else time.perf_counter()
         self.scan_captured.emit()
         run_db(
@@ -564,6 +570,22 @@ class DoorTab(QWidget):
         """After a dialog: keys go to the door again (some window managers forget)."""
         self.window().activateWindow()
         self.search.box.setFocus()
+
+    # --- joining the venue hub ------------------------------------------------------------
+    def join_hub(self, payload: str) -> None:
+        from app.ui.hub_join import JoinHubDialog
+
+        self.join_dialog = JoinHubDialog(self.ctx, payload, self)
+        self.join_dialog.joined.connect(
+            lambda c: self.panel.show_message(
+                "JOINED THE VENUE HUB",
+                f"This door now shares check-ins with the other doors through the hub at "
+                f"{c.addresses[0]}. Keep scanning.",
+                verdict="exit_recorded",
+            )
+        )
+        self.join_dialog.open()
+        self.join_dialog.join()  # the QR says everything: join at once, the dialog shows how
 
     # --- a guest held with no connection (strict offline policy) ---------------------------
     def admit_held(self) -> None:
