@@ -28,6 +28,7 @@ EXPORT_HELP = "pack a stopped hub's folder to move it to another laptop"
 IMPORT_HELP = "unpack a hub exported from another laptop into an empty folder"
 JOIN_HELP = "join this kiosk to a venue hub with its QR payload, or its address and code"
 LEAVE_HELP = "forget the venue hub (this kiosk syncs with the server only)"
+FIND_HELP = "look for venue hubs on this network (mDNS; a convenience: the QR always works)"
 GROUP_HELP = "the venue hub: doors see each other's scans with no internet"
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,13 @@ def run_serve(args: argparse.Namespace) -> int:
         target=run_relay, args=(hub, upstream, event, stop, args.interval), name="hub-relay"
     )
     relay.start()
+    from app.sync.hub.discovery import Advertisement
+    from app.sync.hub.server import lan_addresses
+
+    addresses = [args.listen] if args.listen not in ("*", "0.0.0.0") else lan_addresses()
+    advertisement = Advertisement(
+        f"Showdesk hub {device[:8]}", hub.port, addresses or ["127.0.0.1"], event, hub.fingerprint
+    )
     ready = {
         "ready": True,
         "port": hub.port,
@@ -147,6 +155,7 @@ def run_serve(args: argparse.Namespace) -> int:
         while not stop.wait(0.5):
             pass
     finally:
+        advertisement.close()
         stop.set()
         relay.join(timeout=30)
         hub.stop()
@@ -357,4 +366,36 @@ def run_leave(args: argparse.Namespace) -> int:
 
     leave(settings_for(args))
     say(args.json, {"left": True}, "This kiosk no longer uses a venue hub.")
+    return EXIT_OK
+
+
+def configure_find(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seconds", type=float, default=2.0, help="how long to listen")
+    add_json(p)
+
+
+def run_find(args: argparse.Namespace) -> int:
+    from app.sync.hub.discovery import browse
+
+    found = browse(args.seconds)
+    hubs = [
+        {
+            "name": h.name,
+            "addresses": list(h.addresses),
+            "port": h.port,
+            "event_id": h.event_id,
+            "certificate_ends_with": h.fingerprint_tail,
+        }
+        for h in found.hubs
+    ]
+    lines = [
+        f"{h.name}: {', '.join(h.addresses)} port {h.port} (certificate ...{h.fingerprint_tail})"
+        for h in found.hubs
+    ]
+    say(
+        args.json,
+        {"hubs": hubs, "problem": found.problem},
+        "\n".join(lines)
+        or f"No venue hub found ({found.problem}). Use the address on the hub's screen.",
+    )
     return EXIT_OK

@@ -84,6 +84,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("hub import", hub.IMPORT_HELP, hub.configure_import, hub.run_import),
     Command("hub join", hub.JOIN_HELP, hub.configure_join, hub.run_join),
     Command("hub leave", hub.LEAVE_HELP, hub.configure_leave, hub.run_leave),
+    Command("hub find", hub.FIND_HELP, hub.configure_find, hub.run_find),
 )
 APP = Command("app", "open the app", lambda _p: None, app_window.run)
 GROUP_HELP = {

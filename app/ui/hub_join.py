@@ -12,6 +12,7 @@ from app.ui.qt import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -62,6 +63,12 @@ class JoinHubDialog(QDialog):
         form.addRow("Join &code", self.code)
         form.addRow("Hub &address", self.address)
         layout.addLayout(form)
+        self.find_button = QPushButton("&Find the hub on this network")
+        self.find_button.setToolTip(
+            "Listens for the hub for 2 seconds (mDNS); the address on the hub's screen always works"
+        )
+        self.find_button.clicked.connect(self.find)
+        layout.addWidget(self.find_button)
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setObjectName("joinMessage")
@@ -75,6 +82,27 @@ class JoinHubDialog(QDialog):
         layout.addWidget(self.buttons)
         self.address.setVisible(not payload.startswith("showdesk-hub:"))
         self.code.setFocus()
+
+    def find(self) -> None:
+        from app.sync.hub.discovery import browse
+
+        self.find_button.setEnabled(False)
+        self.message.setText("Listening for the venue hub…")
+        run_task(browse, self._found, self._failed)
+
+    def _found(self, result: Any) -> None:
+        self.find_button.setEnabled(True)
+        if not result.hubs:
+            self.message.setText(
+                f"No venue hub heard ({result.problem}). Type the address shown on the hub's "
+                "screen."
+            )
+            return
+        hub = result.hubs[0]
+        self.address.setText(f"{hub.addresses[0]}:{hub.port}")
+        self.message.setText(
+            f"Found {hub.name} at {hub.addresses[0]}. Type the join code from its screen."
+        )
 
     def join(self) -> None:
         text = self.code.text().strip()
@@ -96,6 +124,7 @@ class JoinHubDialog(QDialog):
         from app.errors import explain
 
         self.buttons.setEnabled(True)
+        self.find_button.setEnabled(True)
         self.message.setText(explain(exc) if not _is_problem(exc) else str(exc))
 
 

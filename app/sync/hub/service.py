@@ -67,6 +67,7 @@ class HubService:
         self.event_id, self.device_id = event_id, device_id
         self.hub = Hub(root or data_dir() / "hub", port)
         self.relay: Relay | None = None
+        self.advertisement: Any = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -102,9 +103,21 @@ class HubService:
         )
         if upstream is not None:
             self._thread.start()
+        from app.sync.hub.discovery import Advertisement
+
+        self.advertisement = Advertisement(
+            f"Showdesk hub {self.device_id[:8]}",
+            self.hub.port,
+            lan_addresses() or ["127.0.0.1"],
+            self.event_id,
+            self.hub.fingerprint,
+        )
         return self.state()
 
     def stop(self) -> HubState:
+        if self.advertisement is not None:
+            self.advertisement.close()
+            self.advertisement = None
         self._stop.set()
         if self._thread is not None and self._thread.is_alive():
             self._thread.join(timeout=30)
