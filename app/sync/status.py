@@ -78,8 +78,8 @@ class SyncStatus:
             return "checking" if ok is None else yes if ok else no
 
         internet = (
-            "not set up"
-            if routes.internet is None and routes.primary == "hub" and self.backend == "hub"
+            "not set up"  # a kiosk joined to a hub with no server of its own (RoutedBackend)
+            if self.backend == "hub"
             else state(routes.internet, "online", "offline")
         )
         hub = state(routes.hub, "connected", "unreachable")

@@ -209,6 +209,10 @@ class MainWindow(QMainWindow):
         return self._screen("audit")
 
     @property
+    def hub(self) -> Any:
+        return self._screen("hub")
+
+    @property
     def sync(self) -> Any:
         return self._screen("sync")
 

@@ -1,7 +1,8 @@
 """The big online/offline badge: readable from across the door, in words and colour.
 
-ONLINE (green), CONNECTING (amber), OFFLINE (red), SYNC PROBLEM (red) or OFFLINE ONLY
-(slate: no sync server set up), with the number of changes waiting and the age of the last
+ONLINE (green), VENUE HUB (green: no internet, but the doors share one list through the
+hub), CONNECTING (amber), OFFLINE (red), SYNC PROBLEM (red) or OFFLINE ONLY (slate: no sync
+server set up), with the number of changes waiting and the age of the last
 sync underneath. It shows QueueWatch's status, so it counts exactly what the status bar and
 the Sync tab count.
 """
@@ -21,6 +22,8 @@ LOOKS = {
     "offline": ("#b00020", "✕ OFFLINE"),
     "problem": ("#b00020", "⚠ SYNC PROBLEM"),
     "local": ("#3b4654", "✕ OFFLINE ONLY"),
+    # joined to a venue hub, no internet: the doors still share one list (green: go on)
+    "hub": ("#0b6e2f", "● VENUE HUB"),
 }
 
 
@@ -37,6 +40,9 @@ def badge_words(status: SyncStatus, now: datetime) -> tuple[str, str, str]:
     queue = f"{status.pending} waiting" if status.pending else "nothing waiting"
     last = status.last_sync_at
     synced = f"synced {ago(last, now)}" if last is not None else "never synced"
+    routes = status.routes
+    if routes is not None and routes.hub and not routes.internet and state in ("ok", "working"):
+        return "hub", LOOKS["hub"][1], f"no internet · {queue} · {synced}"
     return state, LOOKS[state][1], f"{queue} · {synced}"
 
 

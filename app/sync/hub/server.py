@@ -236,7 +236,15 @@ class Hub:
         if self.running():
             self.pg._started = True
             self.pg.stop()
-        self.pg.start()
+        try:
+            self.pg.start()
+        except PostgresUnavailable as exc:
+            if "Address already in use" in str(exc):
+                raise HubProblem(
+                    f"Port {self.port} is already used on this laptop (another venue hub or "
+                    "database): stop it, or start the hub on another port."
+                ) from exc
+            raise
         self._ensure_database()
         self._migrate()
         return self
