@@ -127,9 +127,11 @@ def doors_a_to_b(
     seconds: float,
     listen: bool,
     codes: list[str],
+    scanners: int | None = None,
 ) -> list[float]:
-    """Every door scans one new guest (from ``codes``) per second for ``seconds``; for each
-    scan, the seconds until the next door's replica has it."""
+    """The first ``scanners`` doors (default: all) each scan one new guest (from ``codes``)
+    per second for ``seconds``; for each scan, the seconds until the next door's replica has
+    it (with ``scanners=1`` and two doors: door B idle, as when only A has a queue)."""
     runners = []
     for i, db in enumerate(dbs):
         backend = make_backend(i)
@@ -172,7 +174,7 @@ def doors_a_to_b(
         started = time.monotonic()
         tick = 0
         while time.monotonic() - started < seconds:
-            for i, door in enumerate(doors):
+            for i, door in enumerate(doors[: scanners or len(doors)]):
                 code = codes.pop()
                 result = door.scan(code)
                 if result.verdict == "admitted" and result.checkin_id:
@@ -218,6 +220,7 @@ def run_bench(
     seconds: float = 30.0,
     catch_up_scans: int = 2000,
     say: Callable[[str], None] = print,
+    idle_seconds: float = 15.0,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {"tickets": tickets, "doors": doors, "seconds": seconds}
     folder = Path(tempfile.mkdtemp(prefix="showdesk-bench-hub-"))
@@ -283,7 +286,8 @@ def run_bench(
             codes = list(
                 session.scalars(select(Ticket.qr_code_data).order_by(Ticket.ticket_number))
             )
-        if len(codes) < 2 * int(seconds + 2) * doors:
+        idle_n = int(idle_seconds + 2)
+        if len(codes) < 2 * int(seconds + 2) * doors + 2 * idle_n:
             raise ValueError("not enough tickets for that many doors and seconds: raise --tickets")
 
         relay_loop = RelayLoop(relay, 2.0).start()
@@ -304,6 +308,35 @@ def run_bench(
             server_dbs, server_doors, event, server_backend, seconds, False, codes[per_phase:]
         )
         results["server"] = _figures(server_samples)
+
+        say(f"an idle door B: door A alone scans 1 guest/s for {idle_seconds:.0f} s, each path ...")
+        idle_codes = codes[2 * per_phase :]
+        idle_hub = doors_a_to_b(
+            hub_dbs[:2],
+            hub_doors[:2],
+            event,
+            hub_backend,
+            idle_seconds,
+            True,
+            idle_codes[:idle_n],
+            1,
+        )
+        idle_server = doors_a_to_b(
+            server_dbs[:2],
+            server_doors[:2],
+            event,
+            server_backend,
+            15,
+            False,
+            idle_codes[idle_n : 2 * idle_n],
+            1,
+        )
+        results["hub"]["idle_scans"] = len(idle_hub)
+        results["server"]["idle_scans"] = len(idle_server)
+        results["hub"]["idle_b_p95_s"] = _figures(idle_hub).get("a_to_b_p95_s")
+        results["server"]["idle_b_p95_s"] = _figures(idle_server).get("a_to_b_p95_s")
+        results["hub"]["idle_b_p50_s"] = _figures(idle_hub).get("a_to_b_p50_s")
+        results["server"]["idle_b_p50_s"] = _figures(idle_server).get("a_to_b_p50_s")
 
         say(f"catch-up: {catch_up_scans:,} scans queued an hour ago ...")
         late_db = replica(folder, "late-hub", event, late_hub)
@@ -390,6 +423,13 @@ def hub_table(r: dict[str, Any]) -> str:
         ),
         ("A -> B max (s)", hub.get("a_to_b_max_s"), server.get("a_to_b_max_s"), None),
         ("scans measured", hub.get("scans"), server.get("scans"), None),
+        ("A -> idle B p50 (s)", hub.get("idle_b_p50_s"), server.get("idle_b_p50_s"), None),
+        (
+            "A -> idle B p95 (s)",
+            hub.get("idle_b_p95_s"),
+            server.get("idle_b_p95_s"),
+            f"<= {TARGETS['a_to_b_p95_s']}",
+        ),
         (
             "catch-up, 2,000 scans (s)",
             hub.get("catch_up_s"),

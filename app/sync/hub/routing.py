@@ -282,11 +282,8 @@ class HubListener:
                 self._conn = conn
                 conn.execute("LISTEN showdesk_hub")
                 while not self._stop.is_set():
-                    got = False
-                    for _note in conn.notifies(timeout=1.0, stop_after=100):
-                        got = True
-                    if got:
-                        self.on_change()
+                    for _note in conn.notifies(timeout=1.0):
+                        self.on_change()  # at once: the runner coalesces a burst
             except Exception:  # noqa: BLE001 - lost hub: the engine reports it; retry quietly
                 if self._stop.wait(3.0):
                     return
