@@ -72,7 +72,7 @@ class RecentScan:
     raw_code: str | None
 
 
-class StaffRequired(PermissionError):
+class StaffRequired(Exception):
     """The action needs a signed-in staff member. ``str()`` is a sentence."""
 
 
