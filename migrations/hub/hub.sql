@@ -169,7 +169,10 @@ BEGIN
   EXECUTE format('ALTER ROLE %I NOLOGIN', j.login);
   -- a kiosk that joins again replaces its earlier login
   PERFORM showdesk_hub.revoke_device(p_device_id);
-  EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE authenticated', v_login, p_password);
+  -- a few connections and bounded statements each: one kiosk cannot exhaust the hub
+  EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L CONNECTION LIMIT 6 IN ROLE authenticated',
+                 v_login, p_password);
+  EXECUTE format('ALTER ROLE %I SET statement_timeout = %L', v_login, '30s');
   INSERT INTO showdesk_hub.kiosks (login, device_id, organization_id, staff_role, name)
   VALUES (v_login, p_device_id, v_org, j.staff_role, coalesce(nullif(v_name, ''), v_device.name));
   RETURN jsonb_build_object('login', v_login, 'organization_id', v_org, 'event_id', v_event,
