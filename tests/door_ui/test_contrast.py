@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from app.domain.verdicts import Verdict
+from app.domain.verdicts import HEADLINES, Verdict
 from app.ui.qt import QDialog, QLabel, QMessageBox, QVBoxLayout, QWidget
 from tests.support.contrast import check
 from tests.support.screens import drain, main_window
@@ -106,7 +106,8 @@ def test_last_scans_in_every_verdict_colour(window, door_ctx, qtbot):
             )
     door = window.door
     door.refresh_counts()
-    qtbot.waitUntil(lambda: "UNREADABLE" in door.recent.item(0).text(), timeout=10000)
+    newest = HEADLINES[list(Verdict)[-1]]  # the last verdict got the latest time
+    qtbot.waitUntil(lambda: newest in door.recent.item(0).text(), timeout=10000)
     failures = Failures()
     for row in range(door.recent.count()):
         door.recent.scrollToItem(door.recent.item(row))

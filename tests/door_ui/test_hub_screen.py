@@ -27,16 +27,9 @@ def _pixels(image: QImage) -> np.ndarray:
     return rows.reshape(height, width, 3)[:, :, ::-1].copy()  # RGB -> BGR
 
 
-def test_the_hub_screen_starts_the_hub_joins_and_revokes_a_kiosk(qtbot, door_ctx, tmp_path):
-    from app.scan.decoders import ZbarDecoder
-    from app.ui.hub_tab import VenueHubTab
-
-    with door_ctx.db.session() as session:
-        org = session.get(Event, door_ctx.event_id).organization_id
-        door = Device(organization_id=org, name="North door", gate="North")
-        session.add(door)
-        session.flush()
-        door_id = door.id
+@pytest.fixture
+def hub_service(door_ctx):
+    """A HubService for the demo replica, in its own folder and port; stopped after."""
     folder = hub_folder()
     service = HubService(
         door_ctx.config,
@@ -46,7 +39,28 @@ def test_the_hub_screen_starts_the_hub_joins_and_revokes_a_kiosk(qtbot, door_ctx
         folder / "hub",
         free_port(),
     )
-    tab = VenueHubTab(door_ctx, service)
+    yield service
+    service.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _organization(ctx) -> str:
+    with ctx.db.session() as session:
+        return session.get(Event, ctx.event_id).organization_id
+
+
+def test_the_hub_screen_starts_the_hub_joins_and_revokes_a_kiosk(
+    qtbot, door_ctx, tmp_path, hub_service
+):
+    from app.scan.decoders import ZbarDecoder
+    from app.ui.hub_tab import VenueHubTab
+
+    with door_ctx.db.session() as session:
+        door = Device(organization_id=_organization(door_ctx), name="North door", gate="North")
+        session.add(door)
+        session.flush()
+        door_id = door.id
+    tab = VenueHubTab(door_ctx, hub_service)
     qtbot.addWidget(tab)
     tab.resize(1280, 760)
     tab.show()
@@ -86,25 +100,18 @@ def test_the_hub_screen_starts_the_hub_joins_and_revokes_a_kiosk(qtbot, door_ctx
         qtbot.waitUntil(lambda: tab.state is not None and not tab.state.running, timeout=30000)
         assert tab.headline.text() == "Venue hub: off"
     finally:
-        service.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+        tab.timer.stop()
 
 
-def test_a_door_joins_the_hub_by_scanning_its_qr_and_syncs_through_it(qtbot, make_door, door_ctx):
+def test_a_door_joins_the_hub_by_scanning_its_qr_and_syncs_through_it(
+    qtbot, make_door, door_ctx, hub_service
+):
     from app.ui.sync_panel import sync_service
 
+    org = _organization(door_ctx)
     with door_ctx.db.session() as session:
-        org = session.get(Event, door_ctx.event_id).organization_id
         session.merge(Device(id=door_ctx.device_id, organization_id=org, name="North door"))
-    folder = hub_folder()
-    service = HubService(
-        door_ctx.config,
-        door_ctx.db,
-        door_ctx.event_id,
-        door_ctx.device_id,
-        folder / "hub",
-        free_port(),
-    )
+    service = hub_service
     try:
         service.start()
         code = service.hub.create_join_code("door", ["127.0.0.1"])
@@ -126,5 +133,3 @@ def test_a_door_joins_the_hub_by_scanning_its_qr_and_syncs_through_it(qtbot, mak
     finally:
         for svc in list(door_ctx.services):
             svc.stop()
-        service.stop()
-        shutil.rmtree(folder, ignore_errors=True)

@@ -15,30 +15,14 @@ from app.sync.hub.join import HubBackend, hub_dsn, join_hub
 from app.sync.hub.server import Hub, HubProblem, parse_join
 from app.sync.localpg import free_port
 from tests.hub.conftest import hub_folder
-from tests.support.pg import mutation
+from tests.support.pg import admission, mutation
 from tests.support.pg_mitm import PgMitm
 
 pytestmark = pytest.mark.postgres
 
 
 def _checkin(venue, device: str, ticket: str) -> dict:
-    return mutation(
-        "checkins",
-        "insert",
-        str(uuid.uuid4()),
-        {
-            "event_id": venue.event_id,
-            "ticket_id": ticket,
-            "device_id": device,
-            "gate": "North",
-            "direction": "in",
-            "method": "qr",
-            "kind": "scan",
-            "scanned_at": "2026-12-03T18:00:00.000000Z",
-            "verdict": "admitted",
-            "offline": False,
-        },
-    )
+    return admission(venue.event_id, device, ticket)
 
 
 # --- joining ------------------------------------------------------------------------------------

@@ -7,29 +7,13 @@ import uuid
 import psycopg
 import pytest
 
-from tests.support.pg import mutation
+from tests.support.pg import admission, mutation
 
 pytestmark = pytest.mark.postgres
 
 
 def _checkin(org, device: str, ticket: str) -> dict:
-    return mutation(
-        "checkins",
-        "insert",
-        str(uuid.uuid4()),
-        {
-            "event_id": org.event_id,
-            "ticket_id": ticket,
-            "device_id": device,
-            "gate": "North",
-            "direction": "in",
-            "method": "qr",
-            "kind": "scan",
-            "scanned_at": "2026-12-03T18:00:00.000000Z",
-            "verdict": "admitted",
-            "offline": True,
-        },
-    )
+    return admission(org.event_id, device, ticket)
 
 
 def _relay(sdb, claims, device: str, mutations: list[dict]) -> list[dict]:

@@ -670,3 +670,24 @@ def mutation(
         "base_version": base_version,
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     }
+
+
+def admission(event_id: str, device_id: str, ticket_id: str, *, offline: bool = True) -> dict:
+    """A door's admission of ``ticket_id`` as one element of sync_push's p_mutations."""
+    return mutation(
+        "checkins",
+        "insert",
+        str(uuid.uuid4()),
+        {
+            "event_id": event_id,
+            "ticket_id": ticket_id,
+            "device_id": device_id,
+            "gate": "North",
+            "direction": "in",
+            "method": "qr",
+            "kind": "scan",
+            "scanned_at": "2026-12-03T18:00:00.000000Z",
+            "verdict": "admitted",
+            "offline": offline,
+        },
+    )
