@@ -133,3 +133,38 @@ def test_a_door_joins_the_hub_by_scanning_its_qr_and_syncs_through_it(
     finally:
         for svc in list(door_ctx.services):
             svc.stop()
+
+
+def test_the_join_dialog_by_keyboard_says_what_is_wrong_then_joins(qtbot, door_ctx, hub_service):
+    from app.ui.hub_join import JoinHubDialog
+
+    org = _organization(door_ctx)
+    with door_ctx.db.session() as session:
+        session.merge(Device(id=door_ctx.device_id, organization_id=org, name="South door"))
+    try:
+        hub_service.start()
+        code = hub_service.hub.create_join_code("door", ["127.0.0.1"])
+        dialog = JoinHubDialog(door_ctx)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        assert dialog.address.isVisible()  # typed: the address is asked for
+        qtbot.keyClicks(dialog.code, "ABCD-EFGH")
+        qtbot.keyClick(dialog.code, Qt.Key.Key_Tab)
+        qtbot.keyClicks(dialog.address, f"127.0.0.1:{code.port}")
+        qtbot.keyClick(dialog.address, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: "3 groups of 4" in dialog.message.text(), timeout=10000)
+        assert dialog.isVisible()
+        wrong = code.typed[:-9] + "-00000000"  # the right code, another certificate
+        dialog.code.clear()
+        qtbot.keyClicks(dialog.code, wrong)
+        qtbot.keyClick(dialog.address, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: "different certificate" in dialog.message.text(), timeout=10000)
+        dialog.code.clear()
+        qtbot.keyClicks(dialog.code, code.typed)
+        with qtbot.waitSignal(dialog.joined, timeout=20000):
+            qtbot.keyClick(dialog.address, Qt.Key.Key_Return)
+        assert not dialog.isVisible()
+        assert door_ctx.config.hub_login
+    finally:
+        for svc in list(door_ctx.services):
+            svc.stop()

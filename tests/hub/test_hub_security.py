@@ -291,3 +291,29 @@ def test_the_hub_port_and_join_roles_do_not_accept_the_superuser(venue):
             connect_timeout=3,
         )
     assert free_port() != venue.hub.port
+
+
+def test_an_address_that_is_not_a_hub_is_said_in_words(tmp_path):
+    import socket
+    import threading
+
+    nothing = free_port()
+    ticket = parse_join(f"ABCD-EFGH-JKMN-{'0' * 8}", f"127.0.0.1:{nothing}")
+    with pytest.raises(HubProblem, match="nothing answers on that port"):
+        join_hub(ticket, str(uuid.uuid4()), "N", tmp_path / "a.pem")
+    # a web server, say, where the hub should be
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def answer() -> None:
+        conn, _ = listener.accept()
+        conn.recv(8)
+        conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+        conn.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    other = parse_join(f"ABCD-EFGH-JKMN-{'0' * 8}", f"127.0.0.1:{listener.getsockname()[1]}")
+    with pytest.raises(HubProblem, match="it is not a venue hub"):
+        join_hub(other, str(uuid.uuid4()), "N", tmp_path / "b.pem")
+    listener.close()

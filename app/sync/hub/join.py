@@ -77,7 +77,7 @@ def join_hub(
         except CertificateMismatch as exc:
             raise HubProblem(str(exc)) from exc
         except OSError as exc:
-            reasons.append(f"{host}: {exc.strerror or exc}")
+            reasons.append(f"{host}: {_why_unreachable(exc)}")
             continue
         password = secrets.token_urlsafe(32)
         try:
@@ -116,9 +116,21 @@ def join_hub(
     raise HubProblem(
         "Could not reach the venue hub at "
         + ", ".join(f"{a}:{ticket.port}" for a in ticket.addresses)
-        + ". Check that this kiosk is on the venue's network and the hub is running"
-        + (f" ({'; '.join(reasons)})." if reasons else ".")
+        + (f" ({'; '.join(reasons)})" if reasons else "")
+        + ". Check that this kiosk is on the venue's network, that the address is the one on "
+        "the hub's screen, and that the hub is running."
     )
+
+
+def _why_unreachable(exc: OSError) -> str:
+    """A few words on why a hub address did not answer, for the join screen."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "nothing answers on that port"
+    if isinstance(exc, TimeoutError):
+        return "no answer"
+    if getattr(exc, "errno", None) in (101, 113):  # ENETUNREACH, EHOSTUNREACH
+        return "this kiosk has no way to that address"
+    return str(exc.strerror or exc)
 
 
 def _first_line(exc: BaseException) -> str:

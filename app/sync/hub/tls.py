@@ -89,14 +89,14 @@ def read_certificate(host: str, port: int, timeout: float = 5.0) -> bytes:
         sock.sendall(SSL_REQUEST)
         answer = sock.recv(1)
         if answer != b"S":
-            raise OSError(f"{host}:{port} does not offer TLS")
+            raise OSError("something answers there, but it is not a venue hub")
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE  # read only; the fingerprint is the check
         with context.wrap_socket(sock) as tls:
             der = tls.getpeercert(binary_form=True)
     if not der:
-        raise OSError(f"{host}:{port} presented no certificate")
+        raise OSError("something answers there, but it is not a venue hub")
     return der
 
 
