@@ -29,28 +29,6 @@ from app.sync.hub.server import Hub
 
 log = logging.getLogger(__name__)
 
-SYNC_TABLES = (
-    "organizations",
-    "venues",
-    "events",
-    "ticket_types",
-    "orders",
-    "attendees",
-    "tickets",
-    "revoked_tokens",
-    "checkins",
-    "runway_shows",
-    "runway_segments",
-    "designers",
-    "models",
-    "looks",
-    "runway_appearances",
-    "people",
-    "call_times",
-    "devices",
-    "staff",
-)
-_ORDER = {t: i for i, t in enumerate(SYNC_TABLES)}
 PULL_LIMIT = 5000
 PUSH_BATCH = 500
 NO_SERVER = "No sync server is set up: the hub serves the venue only."
@@ -77,6 +55,7 @@ class Relay:
         self.event_id = event_id
         self._lock = threading.Lock()
         self._columns: dict[str, list[str]] = {}
+        self._order: dict[str, int] = {}
         self.online: bool | None = None
         self.last_error: str | None = None
 
@@ -225,8 +204,10 @@ class Relay:
         from app.store.serialize import row_to_dict
 
         changes: list[dict[str, Any]] = []
+        with self.hub.connect() as conn:
+            tables = list(self._tables(conn))
         with db.session() as session:
-            for table in SYNC_TABLES:
+            for table in tables:
                 model = MODEL_BY_TABLE.get(table)
                 if model is None:
                     continue
@@ -249,7 +230,8 @@ class Relay:
         from psycopg.types.json import Jsonb
 
         with self.hub.connect() as conn, conn.transaction():
-            held = list(self.hub_setting(conn, "held") or [])
+            order = self._tables(conn)
+            held = list(self.hub.setting("held", conn) or [])
             waiting = {
                 (t, r)
                 for t, r in conn.execute(
@@ -262,23 +244,23 @@ class Relay:
             ready: list[dict[str, Any]] = []
             for change in changes:
                 key = (change.get("table"), str(change.get("id")))
-                if key[0] not in _ORDER:
+                if key[0] not in order:
                     continue
                 (keep if key in waiting else ready).append(change)
             upserts = [c for c in ready if not c.get("deleted") and c.get("row") is not None]
             deletes = [c for c in ready if c.get("deleted") or c.get("row") is None]
-            upserts.sort(key=lambda c: _ORDER[c["table"]])
+            upserts.sort(key=lambda c: order[c["table"]])
             # a row that came again on this page: only its last state counts
             last: dict[tuple[str, str], dict[str, Any]] = {}
             for change in upserts:
                 last[(change["table"], str(change["id"]))] = change
             orphans = self._upsert(conn, list(last.values()))
             keep.extend(orphans)
-            for change in sorted(deletes, key=lambda c: -_ORDER[c["table"]]):
+            for change in sorted(deletes, key=lambda c: -order[c["table"]]):
                 self._delete(conn, change["table"], str(change["id"]))
             report.pulled += len(page.changes)
             report.held = len(keep)
-            if not self.hub_setting(conn, "organization_id"):
+            if not self.hub.setting("organization_id", conn):
                 for change in upserts:
                     if change["table"] == "events" and str(change["id"]) == self.event_id:
                         self.hub.set_setting(
@@ -292,12 +274,12 @@ class Relay:
             if page.changes:
                 conn.execute("SELECT pg_notify('showdesk_hub', 'server')")
 
-    @staticmethod
-    def hub_setting(conn, key: str) -> Any:
-        row = conn.execute(
-            "SELECT value FROM showdesk_hub.settings WHERE key = %s", (key,)
-        ).fetchone()
-        return row[0] if row else None
+    def _tables(self, conn) -> dict[str, int]:
+        """The synced tables, parents first, as the hub's own SQL lists them (sync_tables())."""
+        if not self._order:
+            row = conn.execute("SELECT showdesk_private.sync_tables()").fetchone()
+            self._order = {t: i for i, t in enumerate(row[0] if row else [])}
+        return self._order
 
     def _table_columns(self, conn, table: str) -> list[str]:
         if table not in self._columns:
@@ -321,7 +303,8 @@ class Relay:
         by_table: dict[str, list[dict[str, Any]]] = {}
         for change in changes:
             by_table.setdefault(change["table"], []).append(change)
-        for table in sorted(by_table, key=_ORDER.__getitem__):
+        order = self._tables(conn)
+        for table in sorted(by_table, key=order.__getitem__):
             batch = by_table[table]
             try:
                 with conn.transaction():

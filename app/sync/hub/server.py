@@ -289,11 +289,15 @@ class Hub:
 
     # --- settings ----------------------------------------------------------------------------
 
-    def setting(self, key: str) -> Any:
-        with self.connect() as conn:
-            row = conn.execute(
-                "SELECT value FROM showdesk_hub.settings WHERE key = %s", (key,)
-            ).fetchone()
+    def setting(self, key: str, conn=None) -> Any:
+        """A value of showdesk_hub.settings (None when unset), on ``conn`` or a connection of
+        its own."""
+        sql = "SELECT value FROM showdesk_hub.settings WHERE key = %s"
+        if conn is not None:
+            row = conn.execute(sql, (key,)).fetchone()
+        else:
+            with self.connect() as own:
+                row = own.execute(sql, (key,)).fetchone()
         return row[0] if row else None
 
     def set_setting(self, key: str, value: Any, conn=None) -> None:
