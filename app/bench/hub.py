@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import statistics
 import tempfile
 import threading
 import time
@@ -27,6 +26,7 @@ from sqlalchemy import select
 
 from app.bench.stats import format_table, load_average
 from app.bench.sync import claims_for, queue_scans, replica, seed_server
+from app.domain.stats import percentile
 from app.store.checkin_service import CheckinService
 from app.store.models import Checkin, OutboxEntry, Ticket
 from app.sync.backends import PostgresBackend
@@ -63,11 +63,6 @@ def _one(cursor: Any) -> tuple:
     row = cursor.fetchone()
     assert row is not None, "the query returned no row"
     return row
-
-
-def _percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
 class HubCpu:
@@ -407,8 +402,8 @@ def _figures(samples: list[float]) -> dict[str, Any]:
         return {"scans": 0}
     return {
         "scans": len(samples),
-        "a_to_b_p50_s": round(statistics.median(samples), 2),
-        "a_to_b_p95_s": round(_percentile(samples, 95), 2),
+        "a_to_b_p50_s": round(percentile(samples, 50), 2),
+        "a_to_b_p95_s": round(percentile(samples, 95), 2),
         "a_to_b_max_s": round(max(samples), 2),
     }
 
