@@ -94,6 +94,12 @@ class LocalPostgres:
         for path in paths:
             os.chown(path, entry.pw_uid, entry.pw_gid)
 
+    def chown_tree(self, top: Path) -> None:
+        """``chown_to_server`` for ``top`` and everything below it (a copied or unpacked
+        cluster)."""
+        for folder, _dirs, files in os.walk(top):
+            self.chown_to_server(Path(folder), *(Path(folder) / f for f in files))
+
     def start(self) -> LocalPostgres:
         pg_ctl = find_bin("pg_ctl")
         self.datadir.mkdir(parents=True, exist_ok=True)

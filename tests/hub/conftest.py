@@ -117,8 +117,7 @@ def copy_hub(template: Path, root: Path) -> Hub:
     """A started hub in ``root`` from a copy of ``template`` (files owned by the server user)."""
     shutil.copytree(template, root, symlinks=True)
     hub = Hub(root, free_port(), listen="127.0.0.1")
-    for folder, _dirs, files in os.walk(root):
-        hub.pg.chown_to_server(Path(folder), *(Path(folder) / f for f in files))
+    hub.pg.chown_tree(root)
     return hub.start()
 
 

@@ -445,8 +445,7 @@ class Hub:
         with tarfile.open(archive, "r:gz") as tar:
             tar.extractall(root, filter="data")
         hub = cls(root, port)
-        for folder, _dirs, files in os.walk(hub.pg.root):
-            hub.pg.chown_to_server(Path(folder), *(Path(folder) / f for f in files))
+        hub.pg.chown_tree(hub.pg.root)
         os.chmod(hub.pg.datadir, 0o700)
         return hub
 
