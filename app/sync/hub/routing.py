@@ -83,7 +83,7 @@ class RoutedBackend:
 
     def _primary(self) -> _Leg:
         with self._lock:
-            if self._primary_name() == "hub":
+            if self.server is None or self._primary_name() == "hub":
                 return self.hub
             if time.monotonic() >= self.hub.retry_at:
                 # the hub was down: back to it only when it answers again
